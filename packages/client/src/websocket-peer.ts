@@ -1,0 +1,792 @@
+import WebSocket from 'isomorphic-ws'
+import {
+  CloseCode,
+  Deferred,
+  DropReason,
+  ErrorCode,
+  PacketPeer,
+  Queue,
+  TLSOptions,
+  TransferMode,
+  plainBytes,
+  toBytes,
+  type BinaryData,
+  type Packet,
+  type PacketPeerOptions,
+  type PacketSource,
+} from '@wsmp/core'
+
+/** Godot: `WebSocketPeer.State` (`STATE_CONNECTING` … `STATE_CLOSED`). */
+export const WebSocketState = {
+  CONNECTING: 0,
+  OPEN: 1,
+  CLOSING: 2,
+  CLOSED: 3,
+} as const
+export type WebSocketState = (typeof WebSocketState)[keyof typeof WebSocketState]
+
+/** Godot: `WebSocketPeer.WriteMode` (`WRITE_MODE_TEXT`, `WRITE_MODE_BINARY`). */
+export const WriteMode = {
+  TEXT: 0,
+  BINARY: 1,
+} as const
+export type WriteMode = (typeof WriteMode)[keyof typeof WriteMode]
+
+/** Counters of one connection: every message in and out, and what was dropped. */
+export interface PeerStats {
+  /** Messages received (the id message and framing included). */
+  packetsIn: number
+  bytesIn: number
+  /** Messages sent. */
+  packetsOut: number
+  bytesOut: number
+  /** Messages that broke the framing rules (truncated, unknown or misdirected commands). */
+  protocolErrors: number
+  /** Dropped messages and packets, by {@link DropReason}. */
+  dropped: Partial<Record<DropReason, number>>
+}
+
+/** A fresh, zeroed {@link PeerStats}. */
+export function createPeerStats(): PeerStats {
+  return { packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0, protocolErrors: 0, dropped: {} }
+}
+
+/** Godot's WebSocketPeer defaults. */
+export const DEFAULT_INBOUND_BUFFER_SIZE = 65535
+export const DEFAULT_OUTBOUND_BUFFER_SIZE = 65535
+export const DEFAULT_MAX_QUEUED_PACKETS = 4096
+
+/** Options of a {@link WebSocketPeer}; each is also a property. */
+export interface WebSocketPeerOptions extends PacketPeerOptions {
+  /** Extra `Name: value` header lines for the handshake (Node only; browsers cannot set headers). */
+  handshakeHeaders?: string[]
+  /** Seconds between pings; a ping unanswered by the next one closes the connection. 0 (default) = off. */
+  heartbeatInterval?: number
+  /** The largest message accepted, in bytes; larger closes with 1009. Defaults to 65535. */
+  inboundBufferSize?: number
+  /** Unread packets before reading pauses (Node) or the connection closes (browsers). Defaults to 4096. */
+  maxQueuedPackets?: number
+  /** Bytes that may wait to be sent; 0 disables the check. Defaults to 65535. */
+  outboundBufferSize?: number
+  /** WebSocket subprotocols to offer (client) or accept (server). Defaults to none. */
+  supportedProtocols?: string[]
+}
+
+/**
+ * Receives a connection's events instead of the peer's own queue: how a multiplayer peer drives
+ * the sockets it owns. Calls arrive on the event loop as the I/O happens.
+ * @internal
+ */
+export interface PeerSink {
+  onOpen(peer: WebSocketPeer): void
+  onMessage(peer: WebSocketPeer, data: Uint8Array, isString: boolean): void
+  onClose(peer: WebSocketPeer, code: number, reason: string): void
+}
+
+/** The part of `ws`'s WebSocket (Node) and the browser's WebSocket that wsmp uses. */
+interface Socket {
+  readyState: number
+  protocol: string
+  bufferedAmount: number
+  binaryType: string
+  send(data: unknown, options?: unknown): void
+  close(code?: number, reason?: string): void
+  // Node (`ws`) only:
+  on?(event: string, listener: (...args: any[]) => void): void
+  terminate?(): void
+  ping?(): void
+  pause?(): void
+  resume?(): void
+  _socket?: { remoteAddress?: string; remotePort?: number; setNoDelay(enabled?: boolean): void } | null
+  // Browser only:
+  onopen?: ((event: unknown) => void) | null
+  onmessage?: ((event: { data: unknown }) => void) | null
+  onclose?: ((event: { code: number; reason: string; wasClean: boolean }) => void) | null
+  onerror?: ((event: unknown) => void) | null
+}
+
+const SocketClass = WebSocket as unknown as new (url: string, protocols?: string[], options?: object) => Socket
+
+const utf8 = new TextEncoder()
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
+const warnedOnce = new Set<string>()
+
+/** Cuts a close reason to the 123 bytes of UTF-8 a close frame can carry. */
+function closeReason(reason: string): string {
+  let out = reason
+  while (utf8.encode(out).length > 123) out = out.slice(0, -1)
+  return out
+}
+
+function validCloseCode(code: number, browser: boolean): boolean {
+  if (browser) return code === 1000 || (code >= 3000 && code <= 4999)
+  return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999)
+}
+
+function positiveInteger(name: string, value: number, min: number): boolean {
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw new TypeError(`${name} must be an integer, got ${String(value)}`)
+  return value >= min
+}
+
+function stringList(name: string, value: string[]): string[] {
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new TypeError(`${name} must be an array of strings`)
+  return [...value]
+}
+
+/**
+ * One WebSocket connection, poll-driven like Godot's: events arrive on the event loop into an
+ * inbox and `poll()` applies them in order (state changes, packets). Works standalone in browsers
+ * and Node (client), and is what a server hands out for each connected peer (`getPeer(id)`).
+ *
+ * Godot: `WebSocketPeer`.
+ */
+export class WebSocketPeer extends PacketPeer implements PacketSource {
+  /** Godot: `WebSocketPeer.State`. */
+  static readonly State = WebSocketState
+  /** Godot: `WebSocketPeer.WriteMode`. */
+  static readonly WriteMode = WriteMode
+
+  private _socket: Socket | null = null
+  private _node = false
+  private _state: WebSocketState = WebSocketState.CLOSED
+  private _requestedUrl = ''
+  private _protocol = ''
+  private _closeCode = -1
+  private _closeReason = ''
+  private _host = ''
+  private _port = 0
+  private _inbox: (Packet | Deferred)[] = []
+  private _queue = new Queue<Packet>()
+  private _lastWasString = false
+  private _unread = 0
+  private _paused = false
+  private _heartbeatTimer: ReturnType<typeof setInterval> | null = null
+  private _awaitingPong = false
+  private _closingLocally = false
+  private _handshakeHeaders: string[] = []
+  private _heartbeatInterval = 0
+  private _inboundBufferSize = DEFAULT_INBOUND_BUFFER_SIZE
+  private _maxQueuedPackets = DEFAULT_MAX_QUEUED_PACKETS
+  private _outboundBufferSize = DEFAULT_OUTBOUND_BUFFER_SIZE
+  private _supportedProtocols: string[] = []
+  /** @internal Receives events instead of the inbox when a multiplayer peer owns this socket. */
+  _sink: PeerSink | null = null
+  /** @internal The peer id the owning multiplayer peer gave this connection (0 standalone). */
+  _id = 0
+  /** @internal This connection's counters. */
+  _stats: PeerStats = createPeerStats()
+
+  constructor(options: WebSocketPeerOptions = {}) {
+    super()
+    for (const [key, value] of Object.entries(options)) {
+      if (value === undefined) continue
+      if (!(key in this)) throw new TypeError(`unknown option '${key}'`)
+      ;(this as Record<string, unknown>)[key] = value
+    }
+  }
+
+  /**
+   * Extra `Name: value` header lines: sent with a client's upgrade request (Node), or added to a
+   * server's 101 response. Browsers cannot set headers: there they are dropped with a one-time
+   * warning. The getter returns a copy. Godot: `handshake_headers`.
+   */
+  get handshakeHeaders(): string[] {
+    return [...this._handshakeHeaders]
+  }
+  set handshakeHeaders(value: string[]) {
+    const lines = stringList('handshakeHeaders', value)
+    const bad = lines.find((line) => !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+:/.test(line))
+    if (bad !== undefined) {
+      this._warn(`handshakeHeaders: '${bad}' is not a 'Name: value' header line; keeping the old headers`)
+      return
+    }
+    this._handshakeHeaders = lines
+  }
+
+  /**
+   * Seconds between heartbeat pings while OPEN; a ping still unanswered when the next is due
+   * closes the connection ("heartbeat timeout"). 0 (default) turns it off; negative values are
+   * rejected. No effect in browsers, which answer pings but cannot send them. Godot 4.4:
+   * `heartbeat_interval`.
+   */
+  get heartbeatInterval(): number {
+    return this._heartbeatInterval
+  }
+  set heartbeatInterval(value: number) {
+    if (typeof value !== 'number' || !Number.isFinite(value)) throw new TypeError('heartbeatInterval must be a number of seconds')
+    if (value < 0) {
+      this._warn(`heartbeatInterval must not be negative; keeping ${this._heartbeatInterval}`)
+      return
+    }
+    this._heartbeatInterval = value
+    if (this._state === WebSocketState.OPEN) this._startHeartbeat()
+  }
+
+  /**
+   * The largest message accepted, in bytes (whole WebSocket messages, framing bytes included); a
+   * larger one closes the connection with 1009. Applied when a connection opens. Default 65535.
+   * Godot: `inbound_buffer_size`.
+   */
+  get inboundBufferSize(): number {
+    return this._inboundBufferSize
+  }
+  set inboundBufferSize(value: number) {
+    if (!positiveInteger('inboundBufferSize', value, 1)) {
+      this._warn(`inboundBufferSize must be at least 1; keeping ${this._inboundBufferSize}`)
+      return
+    }
+    this._inboundBufferSize = value
+  }
+
+  /**
+   * Packets received but not yet read. When full, a Node peer stops reading the socket (TCP
+   * backpressure) until the application reads; a browser, which cannot pause a socket, closes
+   * the connection with 4004 rather than drop a packet. Default 4096. Godot: `max_queued_packets`.
+   */
+  get maxQueuedPackets(): number {
+    return this._maxQueuedPackets
+  }
+  set maxQueuedPackets(value: number) {
+    if (!positiveInteger('maxQueuedPackets', value, 1)) {
+      this._warn(`maxQueuedPackets must be at least 1; keeping ${this._maxQueuedPackets}`)
+      return
+    }
+    this._maxQueuedPackets = value
+    this._checkResume()
+  }
+
+  /**
+   * Bytes that may wait to be sent. A send that would pass it returns `ERR_OUT_OF_MEMORY`;
+   * 0 disables the check. Default 65535. Godot: `outbound_buffer_size`.
+   */
+  get outboundBufferSize(): number {
+    return this._outboundBufferSize
+  }
+  set outboundBufferSize(value: number) {
+    if (!positiveInteger('outboundBufferSize', value, 0)) {
+      this._warn(`outboundBufferSize must not be negative; keeping ${this._outboundBufferSize}`)
+      return
+    }
+    this._outboundBufferSize = value
+  }
+
+  /**
+   * Subprotocols offered (client) or accepted (server); entries are trimmed. A server picks the
+   * first one in the client's order that it supports. The getter returns a copy. Godot:
+   * `supported_protocols`.
+   */
+  get supportedProtocols(): string[] {
+    return [...this._supportedProtocols]
+  }
+  set supportedProtocols(value: string[]) {
+    this._supportedProtocols = stringList('supportedProtocols', value).map((p) => p.trim()).filter((p) => p.length > 0)
+  }
+
+  /**
+   * Connects to a `ws://` or `wss://` URL (a URL without a scheme gets `ws://`). Returns OK and
+   * goes CONNECTING; the outcome shows in `getReadyState()` after `poll()`. `tlsClientOptions`
+   * customise certificate checks (Node; browsers use their own trust store).
+   *
+   * Errors: `ERR_ALREADY_IN_USE` unless CLOSED or CLOSING; `ERR_INVALID_PARAMETER` for an empty or
+   * malformed URL, another scheme, or server TLS options.
+   *
+   * Godot: `connect_to_url(url, tls_client_options)`.
+   */
+  connectToUrl(url: string, tlsClientOptions: TLSOptions | null = null): ErrorCode {
+    if (typeof url !== 'string') throw new TypeError('url must be a string')
+    if (this._state !== WebSocketState.CLOSED && this._state !== WebSocketState.CLOSING) {
+      return this._fail(ErrorCode.ERR_ALREADY_IN_USE, 'connectToUrl: the peer is already connecting or open')
+    }
+    if (tlsClientOptions !== null && !(tlsClientOptions instanceof TLSOptions)) throw new TypeError('tlsClientOptions must be a TLSOptions')
+    if (tlsClientOptions?.isServer()) {
+      return this._fail(ErrorCode.ERR_INVALID_PARAMETER, 'connectToUrl: server TLS options given to a client')
+    }
+    const trimmed = url.trim()
+    if (trimmed === '') return this._fail(ErrorCode.ERR_INVALID_PARAMETER, 'connectToUrl: the URL is empty')
+    const full = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `ws://${trimmed}`
+    let parsed: URL
+    try {
+      parsed = new URL(full)
+    } catch {
+      return this._fail(ErrorCode.ERR_INVALID_PARAMETER, `connectToUrl: '${url}' is not a valid URL`)
+    }
+    if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
+      return this._fail(ErrorCode.ERR_INVALID_PARAMETER, `connectToUrl: the scheme must be ws:// or wss://, got '${parsed.protocol}//'`)
+    }
+    let socket: Socket
+    try {
+      socket = new SocketClass(full, this._supportedProtocols, this._nodeOptions(tlsClientOptions))
+    } catch (err) {
+      return this._fail(ErrorCode.ERR_INVALID_PARAMETER, `connectToUrl: ${(err as Error).message}`)
+    }
+    this._reset()
+    this._requestedUrl = url
+    this._state = WebSocketState.CONNECTING
+    this._bind(socket)
+    if (!this._node) {
+      if (this._handshakeHeaders.length > 0) this._warnOnce('headers', 'handshakeHeaders cannot be sent by browsers and are ignored; pass a token in the URL query or a subprotocol instead')
+      if (tlsClientOptions && (tlsClientOptions.isUnsafeClient() || tlsClientOptions.getTrustedCaChain() !== null || tlsClientOptions.getCommonNameOverride() !== '')) {
+        this._warnOnce('tls', 'TLS client options are ignored by browsers, which always use their own trust store')
+      }
+    }
+    return ErrorCode.OK
+  }
+
+  /**
+   * @internal Wraps a socket a server accepted: the peer starts OPEN.
+   */
+  static _accept(socket: unknown, requestedUrl: string, host: string, port: number, template: WebSocketPeer, sink: PeerSink): WebSocketPeer {
+    const peer = new WebSocketPeer()
+    peer._logger = template._logger
+    peer._handshakeHeaders = template._handshakeHeaders
+    peer._heartbeatInterval = template._heartbeatInterval
+    peer._inboundBufferSize = template._inboundBufferSize
+    peer._maxQueuedPackets = template._maxQueuedPackets
+    peer._outboundBufferSize = template._outboundBufferSize
+    peer._supportedProtocols = template._supportedProtocols
+    peer.encodeBufferMaxSize = template.encodeBufferMaxSize
+    peer._sink = sink
+    peer._requestedUrl = requestedUrl
+    peer._host = host
+    peer._port = port
+    peer._state = WebSocketState.OPEN
+    peer._bind(socket as Socket)
+    peer._protocol = peer._socket?.protocol ?? ''
+    peer._startHeartbeat()
+    return peer
+  }
+
+  /**
+   * @internal Copies this peer's settings into another (how a multiplayer peer's template
+   * becomes a new connection's settings).
+   */
+  _copySettingsTo(peer: WebSocketPeer): void {
+    peer._logger = this._logger
+    peer._handshakeHeaders = this._handshakeHeaders
+    peer._heartbeatInterval = this._heartbeatInterval
+    peer._inboundBufferSize = this._inboundBufferSize
+    peer._maxQueuedPackets = this._maxQueuedPackets
+    peer._outboundBufferSize = this._outboundBufferSize
+    peer._supportedProtocols = this._supportedProtocols
+    peer.encodeBufferMaxSize = this.encodeBufferMaxSize
+  }
+
+  /**
+   * Closes the connection. OPEN: sends a close frame with `code` and `reason` (at most 123 bytes
+   * of UTF-8) and goes CLOSING; keep polling until CLOSED. CONNECTING: drops the connection and
+   * goes CLOSED. A negative code drops the connection at once without telling the other side.
+   * Unread packets are discarded.
+   *
+   * Godot: `close(code = 1000, reason = "")`.
+   */
+  close(code = 1000, reason = ''): void {
+    if (!Number.isInteger(code)) throw new TypeError('close code must be an integer')
+    this._inbox = []
+    this._queue.clear()
+    this._unread = 0
+    const socket = this._socket
+    if (!socket || this._state === WebSocketState.CLOSED) return
+    this._stopHeartbeat()
+    this._closingLocally = true
+    if (code < 0 || this._state === WebSocketState.CONNECTING) {
+      this._drop(code < 0 ? -1 : code, reason)
+      return
+    }
+    if (this._state === WebSocketState.CLOSING) return
+    if (!validCloseCode(code, !this._node)) {
+      this._warn(`close: ${code} is not a close code this side may send; closing with 1000`)
+      code = 1000
+    }
+    this._state = WebSocketState.CLOSING
+    try {
+      socket.close(code, closeReason(reason))
+    } catch (err) {
+      this._warn(`close: ${(err as Error).message}`)
+      this._drop(-1, reason)
+    }
+  }
+
+  /** The close code the other side sent, or −1 when the close was not clean. Godot: `get_close_code()`. */
+  getCloseCode(): number {
+    return this._closeCode
+  }
+
+  /** The close reason the other side sent. Godot: `get_close_reason()`. */
+  getCloseReason(): string {
+    return this._closeReason
+  }
+
+  /** The remote IP address ('' in browsers, which do not expose it). Godot: `get_connected_host()`. */
+  getConnectedHost(): string {
+    if (this._host !== '') return this._host
+    if (this._socket && !this._node) this._fail(ErrorCode.ERR_UNAVAILABLE, 'getConnectedHost: browsers do not expose the remote address')
+    return this._socket?._socket?.remoteAddress ?? ''
+  }
+
+  /** The remote port (0 in browsers). Godot: `get_connected_port()`. */
+  getConnectedPort(): number {
+    if (this._port !== 0) return this._port
+    if (this._socket && !this._node) this._fail(ErrorCode.ERR_UNAVAILABLE, 'getConnectedPort: browsers do not expose the remote port')
+    return this._socket?._socket?.remotePort ?? 0
+  }
+
+  /** Bytes queued but not yet sent. Godot: `get_current_outbound_buffered_amount()`. */
+  getCurrentOutboundBufferedAmount(): number {
+    return this._socket?.bufferedAmount ?? 0
+  }
+
+  /** CONNECTING, OPEN, CLOSING or CLOSED, as of the last `poll()`. Godot: `get_ready_state()`. */
+  getReadyState(): WebSocketState {
+    return this._state
+  }
+
+  /** The URL given to `connectToUrl`; on a server, `ws(s)://` + Host + path of the request. Godot: `get_requested_url()`. */
+  getRequestedUrl(): string {
+    return this._requestedUrl
+  }
+
+  /** The negotiated subprotocol, or ''. Godot: `get_selected_protocol()`. */
+  getSelectedProtocol(): string {
+    return this._protocol
+  }
+
+  /**
+   * Applies what arrived since the last call, in order: the connection opening, messages (which
+   * become readable packets), the close. Godot: `poll()`.
+   */
+  poll(): void {
+    if (this._inbox.length === 0) return
+    const batch = this._inbox
+    this._inbox = []
+    for (const entry of batch) {
+      if (entry instanceof Deferred) entry.run()
+      else this._queue.push(entry)
+    }
+  }
+
+  /**
+   * Sends one message: binary, or text (the bytes must be UTF-8). `FAILED` unless OPEN,
+   * `ERR_OUT_OF_MEMORY` when it would pass `outboundBufferSize`.
+   *
+   * Godot: `send(message, write_mode = WRITE_MODE_BINARY)`.
+   */
+  send(message: BinaryData, writeMode: WriteMode = WriteMode.BINARY): ErrorCode {
+    const bytes = toBytes(message)
+    if (writeMode === WriteMode.TEXT) {
+      let text: string
+      try {
+        text = strictUtf8.decode(bytes)
+      } catch {
+        return this._fail(ErrorCode.ERR_INVALID_PARAMETER, 'send: a text message must be valid UTF-8')
+      }
+      return this._send(text, bytes.length, false, TransferMode.RELIABLE)
+    }
+    if (writeMode !== WriteMode.BINARY) throw new TypeError(`writeMode must be a WriteMode (0 or 1), got ${String(writeMode)}`)
+    return this._send(bytes, bytes.length, true, TransferMode.RELIABLE)
+  }
+
+  /** Sends a string as a text message. Godot: `send_text(message)`. */
+  sendText(message: string): ErrorCode {
+    if (typeof message !== 'string') throw new TypeError('sendText takes a string')
+    return this._send(message, utf8.encode(message).length, false, TransferMode.RELIABLE)
+  }
+
+  /** Sends one packet as a binary message; an empty one returns OK and sends nothing. Godot: `put_packet()`. */
+  putPacket(data: BinaryData): ErrorCode {
+    const bytes = toBytes(data)
+    if (bytes.length === 0) return ErrorCode.OK
+    return this._send(bytes, bytes.length, true, TransferMode.RELIABLE)
+  }
+
+  /** Turns Nagle's algorithm off (true, the default) or on. Node only. Godot: `set_no_delay()`. */
+  setNoDelay(enabled: boolean): void {
+    const tcp = this._socket?._socket
+    if (!this._node) {
+      this._warn('setNoDelay: browsers do not expose the TCP socket')
+      return
+    }
+    tcp?.setNoDelay(Boolean(enabled))
+  }
+
+  /** This connection's counters: messages and bytes in and out, drops by reason, protocol errors. */
+  getStats(): PeerStats {
+    return this._stats
+  }
+
+  /** Whether the last packet taken arrived as a text message. Godot: `was_string_packet()`. */
+  wasStringPacket(): boolean {
+    return this._lastWasString
+  }
+
+  /** Packets ready to read. Godot: `get_available_packet_count()`. */
+  getAvailablePacketCount(): number {
+    return this._queue.length
+  }
+
+  /** Takes the next packet; empty with `ERR_UNAVAILABLE` when none is queued. Godot: `get_packet()`. */
+  getPacket(): Uint8Array {
+    const packet = this._queue.shift()
+    if (!packet) {
+      this._packetError = this._fail(ErrorCode.ERR_UNAVAILABLE, 'getPacket: no packet is queued')
+      return new Uint8Array(0)
+    }
+    this._packetError = ErrorCode.OK
+    this._lastWasString = packet.wasString
+    this.releasePacket()
+    return plainBytes(packet.data)
+  }
+
+  /** @internal One queued packet was read: resume reading when below the limit again. */
+  releasePacket(): void {
+    if (this._unread > 0) this._unread--
+    this._checkResume()
+  }
+
+  /**
+   * @internal Sends a framed packet for a multiplayer peer: `ERR_OUT_OF_MEMORY` for a reliable one
+   * that would pass `outboundBufferSize`; an unreliable one is dropped instead (returns OK, and
+   * `_send` reports the drop through `onDropped`).
+   */
+  _sendPacket(frame: Uint8Array, mode: TransferMode): ErrorCode {
+    return this._send(frame, frame.length, true, mode)
+  }
+
+  /** @internal Whether a frame of `size` bytes fits in the outbound buffer now. */
+  _fits(size: number): boolean {
+    const limit = this._outboundBufferSize
+    return limit === 0 || (this._socket?.bufferedAmount ?? 0) + size <= limit
+  }
+
+  /** @internal Counts a packet handed to the owner; pauses reading (or closes, in browsers) at the limit. */
+  _countUnread(): void {
+    this._unread++
+    if (this._unread < this._maxQueuedPackets || this._paused) return
+    if (this._node) {
+      this._paused = true
+      this._socket?.pause?.()
+    } else {
+      this._warn(`inbound queue full (maxQueuedPackets = ${this._maxQueuedPackets}): browsers cannot pause a socket, closing`)
+      this.close(CloseCode.INBOUND_QUEUE_FULL, 'inbound queue full')
+    }
+  }
+
+  /** @internal Whether reading is paused for backpressure. */
+  get _isPaused(): boolean {
+    return this._paused
+  }
+
+  private _checkResume(): void {
+    if (this._paused && this._unread < this._maxQueuedPackets) {
+      this._paused = false
+      if (this._state === WebSocketState.OPEN || this._state === WebSocketState.CLOSING) this._socket?.resume?.()
+    }
+  }
+
+  /** @internal Number of unread packets counted against `maxQueuedPackets`. */
+  get _unreadCount(): number {
+    return this._unread
+  }
+
+  /** @internal Whether this peer runs over Node's `ws` (false in browsers). */
+  get _isNode(): boolean {
+    return this._node
+  }
+
+  private _send(data: Uint8Array | string, size: number, binary: boolean, mode: TransferMode): ErrorCode {
+    const socket = this._socket
+    if (!socket || this._state !== WebSocketState.OPEN) return this._fail(ErrorCode.FAILED, 'send: the connection is not open')
+    if (size === 0) return ErrorCode.OK
+    if (!this._fits(size)) {
+      if (mode !== TransferMode.RELIABLE) return ErrorCode.OK
+      return this._fail(
+        ErrorCode.ERR_OUT_OF_MEMORY,
+        `send: ${size} bytes would pass outboundBufferSize (${this._outboundBufferSize}; ${socket.bufferedAmount} already queued)`,
+      )
+    }
+    if (this._node) socket.send(data, { binary })
+    else socket.send(data)
+    this._stats.packetsOut++
+    this._stats.bytesOut += size
+    return ErrorCode.OK
+  }
+
+  private _nodeOptions(tls: TLSOptions | null): object {
+    const headers: Record<string, string> = {}
+    for (const line of this._handshakeHeaders) {
+      const colon = line.indexOf(':')
+      headers[line.slice(0, colon).trim()] = line.slice(colon + 1).trim()
+    }
+    const options: Record<string, unknown> = {
+      headers,
+      maxPayload: this._inboundBufferSize,
+      perMessageDeflate: false,
+      followRedirects: false,
+    }
+    if (tls) {
+      const ca = tls.getTrustedCaChain()
+      if (ca !== null) options['ca'] = typeof ca === 'string' ? ca : plainBytesToString(ca)
+      if (tls.isUnsafeClient()) options['rejectUnauthorized'] = false
+      if (tls.getCommonNameOverride() !== '') options['servername'] = tls.getCommonNameOverride()
+    }
+    return options
+  }
+
+  private _reset(): void {
+    this._stats = createPeerStats()
+    this._inbox = []
+    this._queue.clear()
+    this._unread = 0
+    this._paused = false
+    this._protocol = ''
+    this._closeCode = -1
+    this._closeReason = ''
+    this._host = ''
+    this._port = 0
+    this._closingLocally = false
+    this._awaitingPong = false
+    this._lastError = ''
+  }
+
+  private _bind(socket: Socket): void {
+    this._socket = socket
+    if (typeof socket.on === 'function') {
+      this._node = true
+      socket.on('open', () => this._event(() => this._opened()))
+      socket.on('message', (data: Uint8Array, isBinary: boolean) => this._message(data, !isBinary))
+      socket.on('close', (code: number, reason: Uint8Array) => {
+        const text = new TextDecoder().decode(reason)
+        this._event(() => this._closed(code === 1006 ? -1 : code, text))
+      })
+      socket.on('error', (err: Error) => {
+        this._lastError = describeSocketError(err)
+      })
+      socket.on('pong', () => {
+        this._awaitingPong = false
+      })
+    } else {
+      this._node = false
+      socket.binaryType = 'arraybuffer'
+      socket.onopen = () => this._event(() => this._opened())
+      socket.onmessage = (event) => {
+        const data = event.data
+        if (typeof data === 'string') this._message(utf8.encode(data), true)
+        else if (data instanceof ArrayBuffer) this._message(new Uint8Array(data), false)
+      }
+      socket.onclose = (event) => this._event(() => this._closed(event.wasClean ? event.code : -1, event.reason))
+      socket.onerror = () => {
+        if (this._lastError === '') this._lastError = 'WebSocket error (the browser gives no detail)'
+      }
+    }
+  }
+
+  /** Runs a state change now (owned by a multiplayer peer) or at the next poll (standalone). */
+  private _event(apply: () => void): void {
+    if (this._sink) apply()
+    else this._inbox.push(new Deferred(apply))
+  }
+
+  private _opened(): void {
+    if (this._state !== WebSocketState.CONNECTING) return
+    this._state = WebSocketState.OPEN
+    this._protocol = this._socket?.protocol ?? ''
+    this._lastError = ''
+    this._startHeartbeat()
+    this._sink?.onOpen(this)
+  }
+
+  private _message(data: Uint8Array, isString: boolean): void {
+    this._stats.packetsIn++
+    this._stats.bytesIn += data.length
+    if (!this._node && data.length > this._inboundBufferSize) {
+      this._warn(`message of ${data.length} bytes is over inboundBufferSize (${this._inboundBufferSize}); closing with ${CloseCode.MESSAGE_TOO_BIG_BROWSER}`)
+      this.close(CloseCode.MESSAGE_TOO_BIG_BROWSER, 'message too big')
+      return
+    }
+    if (this._sink) {
+      this._sink.onMessage(this, data, isString)
+      return
+    }
+    if (this._closingLocally) return
+    this._countUnread()
+    this._inbox.push({ data, from: 1, channel: 0, mode: TransferMode.RELIABLE, wasString: isString, source: null })
+  }
+
+  private _closed(code: number, reason: string): void {
+    if (this._state === WebSocketState.CLOSED) return
+    this._stopHeartbeat()
+    this._state = WebSocketState.CLOSED
+    this._closeCode = code
+    this._closeReason = reason
+    if (code === -1 && this._lastError === '') this._lastError = 'the connection closed without a close frame'
+    this._sink?.onClose(this, code, reason)
+  }
+
+  /** Drops the connection without a close handshake; CLOSED at once. */
+  private _drop(code: number, reason: string): void {
+    const socket = this._socket
+    if (socket) {
+      if (socket.terminate) socket.terminate()
+      else socket.close()
+    }
+    this._stopHeartbeat()
+    if (this._state !== WebSocketState.CLOSED) {
+      this._state = WebSocketState.CLOSED
+      this._closeCode = code
+      this._closeReason = reason
+    }
+  }
+
+  private _startHeartbeat(): void {
+    this._stopHeartbeat()
+    if (this._heartbeatInterval <= 0) return
+    if (!this._node) {
+      this._warnOnce('heartbeat', 'heartbeatInterval has no effect in browsers, which cannot send pings')
+      return
+    }
+    this._awaitingPong = false
+    const timer = setInterval(() => this._heartbeat(), this._heartbeatInterval * 1000)
+    ;(timer as { unref?: () => void }).unref?.()
+    this._heartbeatTimer = timer
+  }
+
+  private _stopHeartbeat(): void {
+    if (this._heartbeatTimer !== null) clearInterval(this._heartbeatTimer)
+    this._heartbeatTimer = null
+  }
+
+  private _heartbeat(): void {
+    if (this._state !== WebSocketState.OPEN) return
+    if (this._awaitingPong) {
+      const reason = `heartbeat timeout: no pong within ${this._heartbeatInterval} s`
+      this._lastError = reason
+      this._stopHeartbeat()
+      this._socket?.terminate?.()
+      return
+    }
+    this._awaitingPong = true
+    try {
+      this._socket?.ping?.()
+    } catch {
+      // The socket is going away; its close event reports it.
+    }
+  }
+
+  private _warnOnce(key: string, message: string): void {
+    if (warnedOnce.has(key)) return
+    warnedOnce.add(key)
+    this._warn(message)
+  }
+}
+
+function plainBytesToString(bytes: Uint8Array): string {
+  return new TextDecoder().decode(bytes)
+}
+
+/** A readable reason for a socket error, naming TLS failures as such. */
+export function describeSocketError(err: Error & { code?: string }): string {
+  const code = err.code ?? ''
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME|ERR_TLS/.test(code)) {
+    return `TLS certificate rejected (${code}): ${err.message}`
+  }
+  return code && !err.message.includes(code) ? `${err.message} (${code})` : err.message
+}

@@ -1,0 +1,84 @@
+/**
+ * Godot: `MultiplayerPeer.ConnectionStatus` (`CONNECTION_DISCONNECTED` … `CONNECTION_CONNECTED`).
+ */
+export const ConnectionStatus = {
+  DISCONNECTED: 0,
+  CONNECTING: 1,
+  CONNECTED: 2,
+} as const
+export type ConnectionStatus = (typeof ConnectionStatus)[keyof typeof ConnectionStatus]
+
+/**
+ * Godot: `MultiplayerPeer.TransferMode`. Over TCP every packet arrives reliably and in order; the mode
+ * says what may be dropped under congestion: UNRELIABLE packets are dropped instead of queued, and
+ * UNRELIABLE_ORDERED keep only the newest per channel.
+ */
+export const TransferMode = {
+  UNRELIABLE: 0,
+  UNRELIABLE_ORDERED: 1,
+  RELIABLE: 2,
+} as const
+export type TransferMode = (typeof TransferMode)[keyof typeof TransferMode]
+
+/** Godot: `MultiplayerPeer.TARGET_PEER_BROADCAST`: send to every connected peer. */
+export const TARGET_PEER_BROADCAST = 0
+/** Godot: `MultiplayerPeer.TARGET_PEER_SERVER`: send to the server, whose id is always 1. */
+export const TARGET_PEER_SERVER = 1
+
+/** The largest peer id: ids are 2 … 2^31−1 (1 is the server, 0 is "everyone", negatives exclude). */
+export const MAX_PEER_ID = 0x7fffffff
+
+/**
+ * WebSocket close codes wsmp sends, with the reason text it uses. 1000–1015 are RFC 6455's;
+ * 4000–4099 are wsmp's own.
+ */
+export const CloseCode = {
+  NORMAL: 1000,
+  GOING_AWAY: 1001,
+  PROTOCOL_ERROR: 1002,
+  UNSUPPORTED_DATA: 1003,
+  NO_STATUS: 1005,
+  ABNORMAL: 1006,
+  INVALID_PAYLOAD: 1007,
+  POLICY_VIOLATION: 1008,
+  MESSAGE_TOO_BIG: 1009,
+  INTERNAL_ERROR: 1011,
+  TRY_AGAIN_LATER: 1013,
+  /** The peer could not take a reliable packet: its outbound buffer was full (a slow consumer). */
+  OUTBOUND_BUFFER_FULL: 4000,
+  /** The peer did not answer a heartbeat ping before the next one was due. */
+  HEARTBEAT_TIMEOUT: 4001,
+  /** The server sent something other than a valid 4-byte id as its first message. */
+  INVALID_ID: 4002,
+  /** The handshake (TCP + TLS + upgrade + id) did not finish within `handshakeTimeout`. */
+  HANDSHAKE_TIMEOUT: 4003,
+  /** A browser peer's inbound queue passed `maxQueuedPackets` (browsers cannot pause a socket). */
+  INBOUND_QUEUE_FULL: 4004,
+  /**
+   * A browser received a message over `inboundBufferSize`. Browsers may not send 1009, so they
+   * close with this code instead (Node peers close with 1009).
+   */
+  MESSAGE_TOO_BIG_BROWSER: 4009,
+} as const
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode]
+
+/** Why an inbound message or an outbound packet was dropped; the keys of the `dropped` counters. */
+export const DropReason = {
+  /** Too short for its command (`[0x03]` with no payload, SYS shorter than 6 bytes, RELAY without a packet). */
+  MALFORMED: 'malformed',
+  /** A command byte that is not RAW (3) or SYS (7), or a SYS command that is not ADD/DEL/RELAY. */
+  UNKNOWN_COMMAND: 'unknown_command',
+  /** A SceneMultiplayer command wsmp does not interpret (RPC, spawn, sync, auth) or one sent the wrong way. */
+  NOT_INTERPRETED: 'not_interpreted',
+  /** A relay to a peer that is not connected. */
+  ABSENT_TARGET: 'absent_target',
+  /** A relay addressed to its own sender. */
+  SELF_TARGET: 'self_target',
+  /** A relay to other clients while `serverRelay` is false. */
+  RELAY_DISABLED: 'relay_disabled',
+  /** An UNRELIABLE packet dropped (or an UNRELIABLE_ORDERED one replaced) under congestion. */
+  CONGESTION: 'congestion',
+  /** A message that arrived before the peer had its id, or after it started closing. */
+  NOT_CONNECTED: 'not_connected',
+} as const
+export type DropReason = (typeof DropReason)[keyof typeof DropReason]

@@ -1,0 +1,55 @@
+export { ErrorCode, errorName } from './error-code.js'
+export {
+  CloseCode,
+  ConnectionStatus,
+  DropReason,
+  MAX_PEER_ID,
+  TARGET_PEER_BROADCAST,
+  TARGET_PEER_SERVER,
+  TransferMode,
+} from './constants.js'
+export { type BinaryData, describe, plainBytes, toBytes } from './bytes.js'
+export { consoleLogger, type Logger } from './log.js'
+export { Queue, type Packet, type PacketSource } from './packet-queue.js'
+export { generateUniqueId } from './peer-id.js'
+export {
+  DEFAULT_ENCODE_BUFFER_MAX_SIZE,
+  MAX_ENCODE_BUFFER_MAX_SIZE,
+  MIN_ENCODE_BUFFER_MAX_SIZE,
+  VarExtType,
+  decodeVar,
+  encodeVar,
+  type DecodeVarResult,
+  type EncodeVarResult,
+} from './var-codec.js'
+export {
+  FRAMINGS,
+  FrameKind,
+  ID_MESSAGE_SIZE,
+  RAW_OVERHEAD,
+  RELAY_OVERHEAD,
+  SYS_HEADER_SIZE,
+  SceneCommand,
+  SysCommand,
+  createSceneFrame,
+  decodeIdMessage,
+  decodeRelayedPacket,
+  decodeSceneFrame,
+  encodeIdMessage,
+  encodeRawPacket,
+  encodeRelayPacket,
+  encodeSysCommand,
+  rewriteSysPeer,
+  type Framing,
+  type SceneFrame,
+} from './framing.js'
+export { TLSOptions, type Pem } from './tls-options.js'
+export { PacketPeer, type PacketPeerOptions } from './packet-peer.js'
+export {
+  Deferred,
+  MultiplayerPeer,
+  type InboxEntry,
+  type MultiplayerPeerEvents,
+  type MultiplayerPeerOptions,
+} from './multiplayer-peer.js'
+export type { Unsubscribe } from 'nanoevents'

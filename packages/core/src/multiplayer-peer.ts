@@ -1,0 +1,304 @@
+import { createNanoEvents, type Emitter, type Unsubscribe } from 'nanoevents'
+import { plainBytes } from './bytes.js'
+import { ConnectionStatus, TransferMode } from './constants.js'
+import { ErrorCode } from './error-code.js'
+import { PacketPeer, type PacketPeerOptions } from './packet-peer.js'
+import { Queue, type Packet } from './packet-queue.js'
+import { generateUniqueId } from './peer-id.js'
+
+/**
+ * The signals of a multiplayer peer. `peer_connected`/`peer_disconnected` are MultiplayerPeer's;
+ * `connected_to_server`, `connection_failed` and `server_disconnected` are SceneMultiplayer's,
+ * emitted by clients. All of them fire only inside `poll()` (or the auto-poll).
+ */
+export interface MultiplayerPeerEvents {
+  /** A peer joined (on a client: 1 when connected, others through the server's announcements). */
+  peer_connected: (id: number) => void
+  /** A peer left; emitted after its last packet was queued. */
+  peer_disconnected: (id: number) => void
+  /** Client: the server admitted us (after `peer_connected(1)`). */
+  connected_to_server: () => void
+  /** Client: the connection failed before we were admitted; `reason` says why. */
+  connection_failed: (reason: string) => void
+  /** Client: the connection to the server ended; `reason` says why. */
+  server_disconnected: (reason: string) => void
+  /**
+   * A packet. While this event has listeners, `poll()` hands packets to them instead of queueing
+   * them. (A wsmp convenience; Godot 4 has no `peer_packet` signal on the peer.)
+   */
+  packet: (data: Uint8Array, fromPeer: number, channel: number, mode: TransferMode) => void
+}
+
+/** Options every multiplayer peer takes in its constructor; each is also a property. */
+export interface MultiplayerPeerOptions extends PacketPeerOptions {
+  /** Refuse new connections (server). Defaults to false. Godot: `refuse_new_connections`. */
+  refuseNewConnections?: boolean
+  /** The channel for following sends. Defaults to 0. Godot: `transfer_channel`. */
+  transferChannel?: number
+  /** The mode for following sends. Defaults to RELIABLE. Godot: `transfer_mode`. */
+  transferMode?: TransferMode
+  /** Poll automatically as I/O arrives (event-driven code). Defaults to false. */
+  autoPoll?: boolean
+}
+
+/** A state change to apply, in arrival order, at the next `poll()`. */
+export class Deferred {
+  constructor(readonly run: () => void) {}
+}
+
+/** What the inbox holds: packets and deferred state changes, in arrival order. */
+export type InboxEntry = Packet | Deferred
+
+/**
+ * A peer in a multiplayer session: packets tagged with their sender, targets, signals and the
+ * poll contract. I/O arrives into an inbox on the event loop; `poll()` moves it, in arrival order,
+ * into state changes, signals and the packet queue.
+ *
+ * Godot: `MultiplayerPeer`.
+ */
+export abstract class MultiplayerPeer extends PacketPeer {
+  /** @internal */
+  protected _status: ConnectionStatus = ConnectionStatus.DISCONNECTED
+  /** @internal */
+  protected _uniqueId = 0
+  /** @internal */
+  protected _targetPeer = 0
+  /** @internal */
+  protected _queue = new Queue<Packet>()
+  /** @internal */
+  protected _inbox: InboxEntry[] = []
+  /** @internal Bumped by `close()` and new sessions so a running poll stops applying stale entries. */
+  protected _epoch = 0
+  /** @internal */
+  protected _events: Emitter<MultiplayerPeerEvents> = createNanoEvents<MultiplayerPeerEvents>()
+  private _refuseNewConnections = false
+  private _transferChannel = 0
+  private _transferMode: TransferMode = TransferMode.RELIABLE
+  private _autoPoll = false
+  private _pollScheduled = false
+  private _polling = false
+  private _lastWasString = false
+  private readonly _autoPollTask = (): void => {
+    this._pollScheduled = false
+    if (this._autoPoll) this.poll()
+  }
+
+  /**
+   * Subscribes to a signal; returns the function that unsubscribes.
+   *
+   * Godot: `peer.peer_connected.connect(callable)`.
+   */
+  on<E extends keyof MultiplayerPeerEvents>(event: E, listener: MultiplayerPeerEvents[E]): Unsubscribe {
+    return this._events.on(event, listener)
+  }
+
+  /** Refuse new connections: a server answers new upgrades with HTTP 503. Godot: `refuse_new_connections`. */
+  get refuseNewConnections(): boolean {
+    return this._refuseNewConnections
+  }
+  set refuseNewConnections(value: boolean) {
+    this._refuseNewConnections = Boolean(value)
+  }
+
+  /** The channel of following sends (stored; WebSocket has one ordered stream). Godot: `transfer_channel`. */
+  get transferChannel(): number {
+    return this._transferChannel
+  }
+  set transferChannel(value: number) {
+    if (!Number.isInteger(value)) throw new TypeError('transferChannel must be an integer')
+    if (value < 0 || value > 255) {
+      this._warn(`transferChannel must be within 0 … 255; keeping ${this._transferChannel}`)
+      return
+    }
+    this._transferChannel = value
+  }
+
+  /**
+   * The mode of following sends. Everything arrives reliably and in order over TCP; under
+   * congestion UNRELIABLE packets are dropped and UNRELIABLE_ORDERED keep only the newest per
+   * channel. Godot: `transfer_mode`.
+   */
+  get transferMode(): TransferMode {
+    return this._transferMode
+  }
+  set transferMode(value: TransferMode) {
+    if (value !== TransferMode.UNRELIABLE && value !== TransferMode.UNRELIABLE_ORDERED && value !== TransferMode.RELIABLE) {
+      throw new TypeError(`transferMode must be a TransferMode (0, 1 or 2), got ${String(value)}`)
+    }
+    this._transferMode = value
+  }
+
+  /** Poll automatically (in a microtask) whenever I/O arrives. A wsmp convenience. */
+  get autoPoll(): boolean {
+    return this._autoPoll
+  }
+  set autoPoll(value: boolean) {
+    this._autoPoll = Boolean(value)
+    if (this._autoPoll && this._inbox.length > 0) this._schedulePoll()
+  }
+
+  /** A random id in 2 … 2^31−1 that no live peer of this one has. Godot: `generate_unique_id()`. */
+  generateUniqueId(): number {
+    return generateUniqueId((id) => this._isIdTaken(id))
+  }
+
+  /** DISCONNECTED, CONNECTING or CONNECTED. Godot: `get_connection_status()`. */
+  getConnectionStatus(): ConnectionStatus {
+    return this._status
+  }
+
+  /** 1 on a server, the assigned id on a client, 0 before one is assigned. Godot: `get_unique_id()`. */
+  getUniqueId(): number {
+    return this._uniqueId
+  }
+
+  /**
+   * Where following `putPacket` calls go: 0 everyone, 1 the server, n > 1 that peer, −n everyone
+   * but n. Default 0. Godot: `set_target_peer()`.
+   */
+  setTargetPeer(id: number): void {
+    if (!Number.isInteger(id) || id < -0x80000000 || id > 0x7fffffff) {
+      throw new TypeError(`target peer must be a 32-bit integer, got ${String(id)}`)
+    }
+    this._targetPeer = id
+  }
+
+  /** The current target peer (see `setTargetPeer`). */
+  getTargetPeer(): number {
+    return this._targetPeer
+  }
+
+  /** The number of packets ready to read. Godot: `get_available_packet_count()`. */
+  getAvailablePacketCount(): number {
+    return this._queue.length
+  }
+
+  /** The channel of the next packet. Godot: `get_packet_channel()`. */
+  getPacketChannel(): number {
+    return this._queue.peek()?.channel ?? 0
+  }
+
+  /** The transfer mode of the next packet. Godot: `get_packet_mode()`. */
+  getPacketMode(): TransferMode {
+    return this._queue.peek()?.mode ?? TransferMode.RELIABLE
+  }
+
+  /**
+   * The sender of the next packet. With no packet queued it returns 1 and records an error, as
+   * Godot does. Godot: `get_packet_peer()`.
+   */
+  getPacketPeer(): number {
+    const next = this._queue.peek()
+    if (next) return next.from
+    this._fail(ErrorCode.ERR_UNAVAILABLE, 'getPacketPeer: no packet is queued')
+    return 1
+  }
+
+  /** Whether the last packet taken arrived in a WebSocket text frame. */
+  wasStringPacket(): boolean {
+    return this._lastWasString
+  }
+
+  /**
+   * Takes the next packet. Empty with `ERR_UNAVAILABLE` when none is queued (`ERR_UNCONFIGURED`
+   * when not connected either). Packets that arrived before a disconnect stay readable until
+   * `close()` or a new session. Godot: `get_packet()`.
+   */
+  getPacket(): Uint8Array {
+    const packet = this._queue.shift()
+    if (!packet) {
+      if (this._status === ConnectionStatus.CONNECTED) {
+        this._packetError = this._fail(ErrorCode.ERR_UNAVAILABLE, 'getPacket: no packet is queued')
+      } else {
+        this._packetError = this._fail(ErrorCode.ERR_UNCONFIGURED, 'getPacket: not connected and no packet is queued')
+      }
+      return new Uint8Array(0)
+    }
+    this._packetError = ErrorCode.OK
+    this._lastWasString = packet.wasString
+    packet.source?.releasePacket()
+    return plainBytes(packet.data)
+  }
+
+  /**
+   * Processes what arrived since the last call, in arrival order: state changes, signals, packets.
+   * Never blocks. Godot: `poll()`.
+   */
+  poll(): void {
+    if (this._polling) return
+    this._polling = true
+    try {
+      this._beforePoll()
+      while (this._inbox.length > 0) {
+        const batch = this._inbox
+        this._inbox = []
+        const epoch = this._epoch
+        for (let i = 0; i < batch.length; i++) {
+          const entry = batch[i] as InboxEntry
+          if (entry instanceof Deferred) entry.run()
+          else this._deliver(entry)
+          if (this._epoch !== epoch) break
+        }
+      }
+    } finally {
+      this._polling = false
+    }
+  }
+
+  /** Whether the server may relay between clients and announce peers. Godot: `is_server_relay_supported()`. */
+  abstract isServerRelaySupported(): boolean
+  /** Whether this peer is a server. Godot (C++): `is_server()`. */
+  abstract isServer(): boolean
+  /** The largest payload one `putPacket` can carry now. Godot (C++): `get_max_packet_size()`. */
+  abstract getMaxPacketSize(): number
+  /** Closes everything at once; emits no signal. Godot: `close()`. */
+  abstract close(): void
+  /** Disconnects one peer; with `force`, without the local `peer_disconnected`. Godot: `disconnect_peer()`. */
+  abstract disconnectPeer(id: number, force?: boolean): void
+
+  /** @internal Whether an id is live here (connected or handshaking). */
+  protected _isIdTaken(_id: number): boolean {
+    return false
+  }
+
+  /** @internal Hook run at the start of every poll (timeouts and the like). */
+  protected _beforePoll(): void {}
+
+  /** @internal Queues an inbox entry and schedules the auto-poll. */
+  protected _enqueue(entry: InboxEntry): void {
+    this._inbox.push(entry)
+    if (this._autoPoll && !this._pollScheduled) this._schedulePoll()
+  }
+
+  /** @internal Drops everything queued and stops a running poll from applying stale entries. */
+  protected _resetQueues(): void {
+    this._epoch++
+    this._inbox = []
+    for (const packet of this._queue) packet.source?.releasePacket()
+    this._queue.clear()
+  }
+
+  /** @internal Applies options through the property setters (validation included). */
+  protected _applyOptions(options: object): void {
+    for (const [key, value] of Object.entries(options)) {
+      if (value === undefined) continue
+      if (!(key in this)) throw new TypeError(`unknown option '${key}'`)
+      ;(this as Record<string, unknown>)[key] = value
+    }
+  }
+
+  private _deliver(packet: Packet): void {
+    const listeners = this._events.events.packet
+    if (listeners && listeners.length > 0) {
+      packet.source?.releasePacket()
+      this._events.emit('packet', plainBytes(packet.data), packet.from, packet.channel, packet.mode)
+    } else {
+      this._queue.push(packet)
+    }
+  }
+
+  private _schedulePoll(): void {
+    this._pollScheduled = true
+    queueMicrotask(this._autoPollTask)
+  }
+}

@@ -1,0 +1,127 @@
+import { type BinaryData } from './bytes.js'
+import { ErrorCode } from './error-code.js'
+import { consoleLogger, type Logger } from './log.js'
+import {
+  DEFAULT_ENCODE_BUFFER_MAX_SIZE,
+  MAX_ENCODE_BUFFER_MAX_SIZE,
+  MIN_ENCODE_BUFFER_MAX_SIZE,
+  decodeVar,
+  encodeVar,
+} from './var-codec.js'
+
+/** Options every packet peer takes in its constructor. */
+export interface PacketPeerOptions {
+  /** The largest encoded `putVar` value, in bytes. Defaults to 8 MiB. Godot: `encode_buffer_max_size`. */
+  encodeBufferMaxSize?: number
+  /** Where warnings go. Defaults to `console`; `null` silences them. */
+  logger?: Logger | null
+}
+
+function nextPowerOfTwo(n: number): number {
+  let p = 1
+  while (p < n) p *= 2
+  return p
+}
+
+/**
+ * A peer that sends and receives whole packets: the base of every wsmp peer.
+ *
+ * Godot: `PacketPeer`.
+ */
+export abstract class PacketPeer {
+  private _encodeBufferMaxSize = DEFAULT_ENCODE_BUFFER_MAX_SIZE
+  /** @internal */
+  protected _packetError: ErrorCode = ErrorCode.OK
+  /** @internal */
+  protected _lastError = ''
+  /** @internal */
+  protected _logger: Logger | null = consoleLogger
+
+  /**
+   * The largest encoded value `putVar` sends, in bytes; default 8 MiB. Values below 1 KiB or above
+   * 256 MiB are rejected (the old value stays); accepted values are rounded up to a power of two.
+   *
+   * Godot: `PacketPeer.encode_buffer_max_size`.
+   */
+  get encodeBufferMaxSize(): number {
+    return this._encodeBufferMaxSize
+  }
+  set encodeBufferMaxSize(value: number) {
+    if (typeof value !== 'number' || !Number.isFinite(value)) throw new TypeError('encodeBufferMaxSize must be a number')
+    if (value < MIN_ENCODE_BUFFER_MAX_SIZE || value > MAX_ENCODE_BUFFER_MAX_SIZE) {
+      this._warn(`encodeBufferMaxSize must be within ${MIN_ENCODE_BUFFER_MAX_SIZE} … ${MAX_ENCODE_BUFFER_MAX_SIZE}; keeping ${this._encodeBufferMaxSize}`)
+      return
+    }
+    this._encodeBufferMaxSize = nextPowerOfTwo(Math.ceil(value))
+  }
+
+  /** Where warnings go; `null` silences them. */
+  get logger(): Logger | null {
+    return this._logger
+  }
+  set logger(value: Logger | null) {
+    this._logger = value
+  }
+
+  /** The number of whole packets ready to read. Godot: `get_available_packet_count()`. */
+  abstract getAvailablePacketCount(): number
+
+  /**
+   * Takes the next packet. With none to take it returns an empty array and `getPacketError()`
+   * tells why. Godot: `get_packet()`.
+   */
+  abstract getPacket(): Uint8Array
+
+  /** Sends one packet; an empty one returns OK and sends nothing. Godot: `put_packet()`. */
+  abstract putPacket(data: BinaryData): ErrorCode
+
+  /** The error of the last `getPacket()` or `getVar()`. Godot: `get_packet_error()`. */
+  getPacketError(): ErrorCode {
+    return this._packetError
+  }
+
+  /**
+   * Takes the next packet and decodes it as a MessagePack value; `null` on error, with
+   * `getPacketError()` set (`ERR_INVALID_DATA` for bytes that are not one value).
+   *
+   * Godot: `get_var()` (Godot marshals Variants; wsmp uses MessagePack).
+   */
+  getVar(): unknown {
+    const packet = this.getPacket()
+    if (this._packetError !== ErrorCode.OK) return null
+    const result = decodeVar(packet)
+    if (result.ok) return result.value
+    this._packetError = result.error
+    this._lastError = result.reason
+    return null
+  }
+
+  /**
+   * Encodes a value as MessagePack and sends it. `ERR_OUT_OF_MEMORY` when the encoding is larger
+   * than `encodeBufferMaxSize`, `ERR_INVALID_PARAMETER` for values MessagePack cannot carry.
+   *
+   * Godot: `put_var()`.
+   */
+  putVar(value: unknown): ErrorCode {
+    const result = encodeVar(value, this._encodeBufferMaxSize)
+    if (!result.ok) return this._fail(result.error, result.reason)
+    return this.putPacket(result.bytes)
+  }
+
+  /** The reason for the last failure this peer reported (an error code returned, a connection lost). */
+  getLastError(): string {
+    return this._lastError
+  }
+
+  /** @internal Records a failure's reason and returns its code. */
+  protected _fail(code: ErrorCode, reason: string): ErrorCode {
+    this._lastError = reason
+    return code
+  }
+
+  /** @internal Records a reason and writes it to the logger. */
+  protected _warn(message: string): void {
+    this._lastError = message
+    this._logger?.warn(message)
+  }
+}
