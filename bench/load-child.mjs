@@ -1,0 +1,213 @@
+// A load generator process. Receives one job over IPC and answers commands:
+//   ← { id, cmd: 'fanout', impl, port, clients, size, rate }   → { id } once every client is ready
+//   ← { id, cmd: 'latency', impl, port, size, rate, seconds, warmup } → { id, samples… } when done
+//   ← { id, cmd: 'idle', impl, port, count, concurrency }      → { id, ready } once all are ready
+//   ← { id, cmd: 'start' }   start sending (fan-out)
+//   ← { id, cmd: 'mark' }    → { id, received, sent, throttled, closed, cpu, t }
+//   ← { id, cmd: 'stop' }    stop sending, close every socket → { id }
+// Every loop is bounded in count and time; the process exits when the parent goes away.
+import { openRawWebSocket } from './common/rawws.mjs'
+import { protocols } from './common/protocols.mjs'
+
+const HOST = '127.0.0.1'
+/** Hard cap on any job: the orchestrator never needs longer. */
+const MAX_JOB_MS = 120_000
+/** Don't queue more than this in a socket's user-space buffer: skip sends (counted) instead. */
+const MAX_BACKLOG = 256 * 1024
+/** At most this many messages per client per tick, so a stalled timer cannot burst unboundedly. */
+const MAX_BURST = 64
+
+let clients = []
+let sender = null
+const guard = setTimeout(() => process.exit(2), MAX_JOB_MS)
+guard.unref()
+
+function waitUntil(condition, what, timeoutMs = 30_000) {
+  return new Promise((resolve, reject) => {
+    const deadline = Date.now() + timeoutMs
+    const check = () => {
+      if (condition()) return resolve()
+      if (Date.now() > deadline) return reject(new Error(`timed out waiting for ${what}`))
+      setTimeout(check, 2)
+    }
+    check()
+  })
+}
+
+async function connect(impl, port, extra = {}) {
+  const protocol = protocols[impl]
+  return openRawWebSocket({ host: HOST, port, path: protocol.path, onFrame: protocol.onFrame, ...extra })
+}
+
+/** Opens `count` clients, `concurrency` at a time, each ready (id received / namespace joined). */
+async function connectMany(impl, port, count, concurrency, extra) {
+  const out = []
+  let next = 0
+  const worker = async () => {
+    while (next < count) {
+      next++
+      const client = await connect(impl, port, extra)
+      await waitUntil(() => client.ready || client.closed, 'the handshake')
+      if (!client.ready) throw new Error('closed during the handshake')
+      out.push(client)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker))
+  return out
+}
+
+// ---- fan-out ----------------------------------------------------------------------------------
+
+const fan = { sent: 0, throttled: 0, size: 0, rate: 0, frame: null, burst: null, receivers: 0, window: 0 }
+
+async function fanout({ impl, port, clients: count, size, rate, receivers, window }) {
+  const protocol = protocols[impl]
+  const payload = Buffer.alloc(size, 0x5a)
+  const frame = protocol.frames(payload, 0)
+  fan.frame = frame
+  fan.burst = Buffer.concat(Array.from({ length: MAX_BURST }, () => frame))
+  fan.size = size
+  fan.rate = rate
+  fan.receivers = receivers
+  fan.window = window
+  // A delivered packet is a binary frame of the payload plus the protocol's header bytes.
+  clients = await connectMany(impl, port, count, 10, { countSize: size + protocol.deliveredOffset })
+}
+
+function received() {
+  let n = 0
+  for (const client of clients) n += client.counted
+  return n
+}
+
+/**
+ * Sends at `rate` messages/s per client, within a window: deliveries still owed for what this
+ * process sent (sent × receivers − received, which holds because every load process sends at the
+ * same rate) stay under `window`. So a saturated server always has work queued, but never seconds
+ * of backlog in socket buffers; what the window holds back is counted as throttled.
+ */
+function startSending() {
+  const t0 = performance.now()
+  const perClient = new Array(clients.length).fill(0)
+  sender = setInterval(() => {
+    const due = Math.floor(((performance.now() - t0) * fan.rate) / 1000)
+    let owed = fan.sent * fan.receivers - received()
+    for (let i = 0; i < clients.length; i++) {
+      const client = clients[i]
+      let n = due - perClient[i]
+      if (n <= 0 || client.closed) continue
+      if (owed > fan.window) {
+        fan.throttled += n
+        perClient[i] += n
+        continue
+      }
+      if (n > MAX_BURST) {
+        fan.throttled += n - MAX_BURST
+        n = MAX_BURST
+      }
+      if (client.socket.writableLength > MAX_BACKLOG) {
+        fan.throttled += n
+        perClient[i] += n
+        continue
+      }
+      client.send(n === 1 ? fan.frame : fan.burst.subarray(0, n * fan.frame.length))
+      perClient[i] += n
+      fan.sent += n
+      owed += n * fan.receivers
+    }
+  }, 1)
+}
+
+function mark() {
+  let received = 0
+  let closed = 0
+  for (const client of clients) {
+    received += client.counted
+    if (client.closed) closed++
+  }
+  return { received, sent: fan.sent, throttled: fan.throttled, closed, cpu: process.cpuUsage(), t: performance.now() }
+}
+
+// ---- latency ----------------------------------------------------------------------------------
+
+async function latency({ impl, port, size, rate, seconds, warmup }) {
+  const protocol = protocols[impl]
+  const [receiver] = await connectMany(impl, port, 1, 1)
+  const [source] = await connectMany(impl, port, 1, 1)
+  clients = [receiver, source]
+  // Make sure the server knows both (wsmp announces peers; give every server the same settle time).
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  const total = Math.round(rate * seconds)
+  const skip = Math.round(rate * warmup)
+  const sentAt = new Float64Array(total)
+  const samples = []
+  let received = 0
+  receiver.onPayload = (data, start, end) => {
+    if (end - start < 4) return
+    const seq = data.readUInt32LE(start)
+    if (seq >= total) return
+    received++
+    if (seq >= skip) samples.push(performance.now() - sentAt[seq])
+  }
+  const payload = Buffer.alloc(size, 0x5a)
+  const target = impl === 'wsmp' ? receiver.id : 0
+  let seq = 0
+  const t0 = performance.now()
+  await new Promise((resolve) => {
+    const timer = setInterval(() => {
+      const due = Math.min(total, Math.floor(((performance.now() - t0) * rate) / 1000) + 1)
+      while (seq < due) {
+        payload.writeUInt32LE(seq, 0)
+        sentAt[seq] = performance.now()
+        source.send(protocol.frames(payload, target))
+        seq++
+      }
+      if (seq >= total) {
+        clearInterval(timer)
+        resolve()
+      }
+    }, 1)
+  })
+  await waitUntil(() => received >= total, 'the last latency sample', 5000).catch(() => {})
+  samples.sort((a, b) => a - b)
+  const pick = (q) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] ?? NaN
+  return { count: samples.length, lost: total - received, p50: pick(0.5), p90: pick(0.9), p99: pick(0.99), max: samples[samples.length - 1] ?? NaN }
+}
+
+// ---- commands ---------------------------------------------------------------------------------
+
+process.on('message', async (msg) => {
+  const reply = (body = {}) => process.send({ id: msg.id, ...body })
+  try {
+    switch (msg.cmd) {
+      case 'fanout':
+        await fanout(msg)
+        reply({ clients: clients.length })
+        break
+      case 'latency':
+        reply(await latency(msg))
+        break
+      case 'idle':
+        clients = await connectMany(msg.impl, msg.port, msg.count, msg.concurrency)
+        reply({ ready: clients.length })
+        break
+      case 'start':
+        startSending()
+        reply()
+        break
+      case 'mark':
+        reply(mark())
+        break
+      case 'stop':
+        if (sender) clearInterval(sender)
+        sender = null
+        for (const client of clients) client.close()
+        reply()
+        break
+    }
+  } catch (err) {
+    reply({ error: String(err?.stack ?? err) })
+  }
+})
+process.on('disconnect', () => process.exit(0))
+process.send({ type: 'ready' })

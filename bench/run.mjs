@@ -1,0 +1,435 @@
+#!/usr/bin/env node
+// pnpm bench: wsmp beside a minimal `ws` relay (our practical limit) and socket.io 4.8, same work,
+// same machine, one invocation. Not part of the tests.
+//
+//   node bench/run.mjs [--rounds N] [--only fanout,latency,memory,bundle] [--impl wsmp,ws,socket.io]
+//                      [--quick] [--profile] [--no-build] [--no-write]
+//
+// Every server runs in its own child process, the load in other child processes, all on 127.0.0.1
+// port 0 (ports travel over IPC). Every child is ended by pid at the end. See bench/README.md.
+import { fork, execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, statSync, readdirSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import os from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { gzipSync } from 'node:zlib'
+import { renderChart } from './common/chart.mjs'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const root = join(here, '..')
+const args = process.argv.slice(2)
+const flag = (name) => args.includes(`--${name}`)
+const option = (name, fallback) => {
+  const at = args.indexOf(`--${name}`)
+  return at >= 0 && at + 1 < args.length ? args[at + 1] : fallback
+}
+
+const quick = flag('quick')
+const IMPLS = option('impl', 'wsmp,ws,socket.io').split(',')
+const ONLY = option('only', 'fanout,latency,memory,bundle').split(',')
+const ROUNDS = Number(option('rounds', quick ? 1 : 3))
+const CONFIG = {
+  fanout: { clients: 20, size: 32, rate: 1000, window: Number(option('window', 20_000)), loadProcs: 2, warmupMs: quick ? 500 : 1000, measureMs: quick ? 1500 : 3000 },
+  latency: { size: 32, rate: 1000, seconds: quick ? 1.5 : 3, warmup: 0.5 },
+  memory: { count: quick ? 500 : 2000, concurrency: 50 },
+}
+
+// ---- child processes --------------------------------------------------------------------------
+
+const children = new Set()
+let nextCall = 1
+
+function spawnChild(file, argv = [], execArgv = []) {
+  const child = fork(join(here, file), argv, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  children.add(child)
+  child.pending = new Map()
+  child.on('message', (msg) => {
+    if (msg.type === 'ready') {
+      child.readyMsg = msg
+      child.onReady?.(msg)
+      return
+    }
+    const waiter = child.pending.get(msg.id)
+    if (!waiter) return
+    child.pending.delete(msg.id)
+    if (msg.error) waiter.reject(new Error(`${file}: ${msg.error}`))
+    else waiter.resolve(msg)
+  })
+  child.on('exit', (code) => {
+    children.delete(child)
+    for (const waiter of child.pending.values()) waiter.reject(new Error(`${file} exited (${code})`))
+    child.pending.clear()
+  })
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${file} did not start`)), 15_000)
+    child.onReady = (msg) => {
+      clearTimeout(timer)
+      resolve({ child, ...msg })
+    }
+    child.once('exit', (code) => reject(new Error(`${file} exited early (${code})`)))
+  })
+}
+
+function call(child, cmd, body = {}, timeoutMs = 60_000) {
+  const id = nextCall++
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.pending.delete(id)
+      reject(new Error(`${cmd} timed out`))
+    }, timeoutMs)
+    child.pending.set(id, {
+      resolve: (msg) => (clearTimeout(timer), resolve(msg)),
+      reject: (err) => (clearTimeout(timer), reject(err)),
+    })
+    child.send({ id, cmd, ...body })
+  })
+}
+
+/** Ends a child by its pid (after `graceMs` for it to exit by itself) and waits for it to go. */
+async function end(child, graceMs = 0) {
+  if (!children.has(child)) return
+  const gone = new Promise((resolve) => child.once('exit', resolve))
+  if (graceMs > 0) await Promise.race([gone, sleep(graceMs)])
+  if (!children.has(child)) return
+  try {
+    process.kill(child.pid, 'SIGTERM')
+  } catch {
+    // already gone
+  }
+  const timer = setTimeout(() => {
+    try {
+      process.kill(child.pid, 'SIGKILL')
+    } catch {
+      // already gone
+    }
+  }, 3000)
+  await gone
+  clearTimeout(timer)
+}
+
+async function endAll() {
+  await Promise.all([...children].map(end))
+}
+
+process.on('SIGINT', () => {
+  for (const child of children) {
+    try {
+      process.kill(child.pid, 'SIGKILL')
+    } catch {
+      // already gone
+    }
+  }
+  process.exit(130)
+})
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+async function startServer(impl, options = {}, execArgv = []) {
+  const { child, port } = await spawnChild('server-child.mjs', [impl, JSON.stringify(options)], ['--expose-gc', ...execArgv])
+  return { child, port }
+}
+
+// ---- workloads --------------------------------------------------------------------------------
+
+async function runFanout(impl, profileDir) {
+  const cfg = CONFIG.fanout
+  const execArgv = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${impl}-fanout.cpuprofile`] : []
+  const server = await startServer(impl, {}, execArgv)
+  const loads = await Promise.all(Array.from({ length: cfg.loadProcs }, () => spawnChild('load-child.mjs')))
+  try {
+    const per = Math.ceil(cfg.clients / cfg.loadProcs)
+    await Promise.all(loads.map((load, i) => call(load.child, 'fanout', { impl, port: server.port, clients: Math.min(per, cfg.clients - i * per), size: cfg.size, rate: cfg.rate, receivers: cfg.clients - 1, window: cfg.window })))
+    await sleep(200)
+    await Promise.all(loads.map((load) => call(load.child, 'start')))
+    await sleep(cfg.warmupMs)
+    const snap = () => Promise.all([call(server.child, 'cpu'), ...loads.map((load) => call(load.child, 'mark'))])
+    const [s0, ...l0] = await snap()
+    await sleep(cfg.measureMs)
+    const [s1, ...l1] = await snap()
+    await Promise.all(loads.map((load) => call(load.child, 'stop')))
+    let delivered = 0
+    let deliveredRate = 0
+    let sentRate = 0
+    let closed = 0
+    let throttled = 0
+    const loadCpu = []
+    for (let i = 0; i < loads.length; i++) {
+      const seconds = (l1[i].t - l0[i].t) / 1000
+      delivered += l1[i].received - l0[i].received
+      deliveredRate += (l1[i].received - l0[i].received) / seconds
+      sentRate += (l1[i].sent - l0[i].sent) / seconds
+      throttled += l1[i].throttled - l0[i].throttled
+      closed += l1[i].closed
+      loadCpu.push(cpuSeconds(l1[i].cpu, l0[i].cpu) / seconds)
+    }
+    const serverSeconds = (s1.t - s0.t) / 1000
+    if (process.env.BENCH_DEBUG) console.log({ s0, s1, l0, l1 })
+    const serverCpu = cpuSeconds(s1.cpu, s0.cpu)
+    const result = {
+      deliveredPerSec: deliveredRate,
+      offeredPerSec: cfg.rate * cfg.clients * (cfg.clients - 1),
+      sentPerSec: sentRate * (cfg.clients - 1),
+      serverCpuPerPacketUs: (serverCpu * 1e6) / delivered,
+      serverCpuCores: serverCpu / serverSeconds,
+      loadCpuCores: loadCpu,
+      throttled,
+      closed,
+    }
+    result.saturated = saturatedSide(result)
+    return result
+  } finally {
+    if (profileDir) await call(server.child, 'exit').catch(() => {})
+    await Promise.all([end(server.child, profileDir ? 10_000 : 0), ...loads.map((load) => end(load.child))])
+  }
+}
+
+function cpuSeconds(after, before) {
+  return (after.user - before.user + after.system - before.system) / 1e6
+}
+
+/** Which side limited the delivered rate. */
+function saturatedSide(r) {
+  if (r.deliveredPerSec >= 0.97 * r.offeredPerSec) return 'none (offered rate met)'
+  if (r.serverCpuCores >= 0.85) return 'server'
+  if (Math.max(...r.loadCpuCores) >= 0.85) return 'load generator'
+  return 'machine (CPU shared)'
+}
+
+async function runLatency(impl) {
+  const cfg = CONFIG.latency
+  const server = await startServer(impl)
+  const { child } = await spawnChild('load-child.mjs')
+  try {
+    return await call(child, 'latency', { impl, port: server.port, ...cfg })
+  } finally {
+    await Promise.all([end(server.child), end(child)])
+  }
+}
+
+async function runMemory(impl) {
+  const cfg = CONFIG.memory
+  const server = await startServer(impl)
+  const { child } = await spawnChild('load-child.mjs')
+  try {
+    const before = await call(server.child, 'mem')
+    const t0 = performance.now()
+    await call(child, 'idle', { impl, port: server.port, count: cfg.count, concurrency: cfg.concurrency }, 120_000)
+    // Wait until the server itself counts every connection (wsmp: peer_connected polled).
+    const deadline = Date.now() + 30_000
+    let after
+    for (;;) {
+      after = await call(server.child, 'mem')
+      if (after.connections >= cfg.count || Date.now() > deadline) break
+      await sleep(50)
+    }
+    await sleep(300)
+    after = await call(server.child, 'mem')
+    await call(child, 'stop')
+    return {
+      connections: after.connections,
+      heapPerConnBytes: (after.heapUsed - before.heapUsed) / cfg.count,
+      rssPerConnBytes: (after.rss - before.rss) / cfg.count,
+      connectSeconds: (performance.now() - t0) / 1000,
+    }
+  } finally {
+    await Promise.all([end(server.child), end(child)])
+  }
+}
+
+function bundleSizes() {
+  const require = createRequire(join(here, 'package.json'))
+  const gz = (file) => gzipSync(readFileSync(file), { level: 9 }).length
+  const wsmpFile = join(root, 'packages/client/dist/wsmp.min.js')
+  const sioFile = join(dirname(require.resolve('socket.io-client/package.json')), 'dist/socket.io.min.js')
+  return {
+    wsmp: { file: 'packages/client/dist/wsmp.min.js', bytes: readFileSync(wsmpFile).length, gzip: gz(wsmpFile) },
+    ws: { file: '(the browser’s native WebSocket)', bytes: 0, gzip: 0 },
+    'socket.io': { file: 'socket.io-client/dist/socket.io.min.js', bytes: readFileSync(sioFile).length, gzip: gz(sioFile) },
+  }
+}
+
+// ---- build ------------------------------------------------------------------------------------
+
+function newestMtime(dir) {
+  let newest = 0
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs)
+  }
+  return newest
+}
+
+function ensureBuilt() {
+  const outputs = ['core', 'client', 'server'].map((p) => join(root, `packages/${p}/dist/index.mjs`)).concat(join(root, 'packages/client/dist/wsmp.min.js'))
+  const stale = outputs.some((file) => !existsSync(file)) ||
+    Math.min(...outputs.map((file) => statSync(file).mtimeMs)) < Math.max(...['core', 'client', 'server'].map((p) => newestMtime(join(root, `packages/${p}/src`))))
+  if (!stale || flag('no-build')) return
+  console.log('building (pnpm run build)…')
+  execFileSync('pnpm', ['run', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] })
+}
+
+// ---- report -----------------------------------------------------------------------------------
+
+function median(values) {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b)
+  if (sorted.length === 0) return NaN
+  const mid = sorted.length >> 1
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
+/** Median and spread (min … max) of one metric over the rounds. */
+function summarize(runs, pick) {
+  const values = runs.map(pick).filter((v) => Number.isFinite(v))
+  return { median: median(values), min: Math.min(...values), max: Math.max(...values), values }
+}
+
+function machine() {
+  const cpus = os.cpus()
+  return {
+    cores: cpus.length,
+    cpu: cpus[0]?.model ?? 'unknown',
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    loadavg: os.loadavg().map((v) => Number(v.toFixed(2))),
+  }
+}
+
+const fmt = {
+  rate: (v) => (Number.isFinite(v) ? `${Math.round(v).toLocaleString('en-US')}` : '–'),
+  us: (v) => (Number.isFinite(v) ? v.toFixed(2) : '–'),
+  ms: (v) => (Number.isFinite(v) ? v.toFixed(3) : '–'),
+  kb: (v) => (Number.isFinite(v) ? (v / 1024).toFixed(2) : '–'),
+  pct: (v) => (Number.isFinite(v) ? `${Math.round(v * 100)}%` : '–'),
+}
+
+function ratio(a, b) {
+  return Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? a / b : NaN
+}
+
+function table(rows) {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)))
+  return rows.map((r, i) => {
+    const line = r.map((cell, c) => (c === 0 ? String(cell).padEnd(widths[c]) : String(cell).padStart(widths[c]))).join('  ')
+    return i === 0 ? `${line}\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : line
+  }).join('\n')
+}
+
+// ---- main -------------------------------------------------------------------------------------
+
+async function main() {
+  ensureBuilt()
+  const started = performance.now()
+  const info = machine()
+  console.log(`wsmp bench: ${info.cores} cores (${info.cpu}), Node ${info.node}, load average ${info.loadavg.join(' ')}`)
+  const results = { machine: info, config: CONFIG, rounds: ROUNDS, date: new Date().toISOString(), fanout: {}, latency: {}, memory: {}, bundle: null }
+  const profileDir = flag('profile') ? join(here, 'results/profiles') : null
+  if (profileDir) mkdirSync(profileDir, { recursive: true })
+
+  if (ONLY.includes('fanout')) {
+    const runs = Object.fromEntries(IMPLS.map((impl) => [impl, []]))
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const impl of IMPLS) {
+        const r = await runFanout(impl, round === 0 ? profileDir : null)
+        runs[impl].push(r)
+        console.log(`fan-out  ${impl.padEnd(9)} round ${round + 1}: ${fmt.rate(r.deliveredPerSec)} delivered/s (offered ${fmt.rate(r.offeredPerSec)}, sent within the window ${fmt.rate(r.sentPerSec)}), server ${fmt.us(r.serverCpuPerPacketUs)} µs/packet at ${fmt.pct(r.serverCpuCores)} of a core, load ${r.loadCpuCores.map(fmt.pct).join('+')}; saturated: ${r.saturated}${r.closed ? `; ${r.closed} clients closed!` : ''}`)
+      }
+    }
+    for (const impl of IMPLS) {
+      results.fanout[impl] = {
+        deliveredPerSec: summarize(runs[impl], (r) => r.deliveredPerSec),
+        serverCpuPerPacketUs: summarize(runs[impl], (r) => r.serverCpuPerPacketUs),
+        serverCpuCores: summarize(runs[impl], (r) => r.serverCpuCores),
+        loadCpuCores: summarize(runs[impl], (r) => Math.max(...r.loadCpuCores)),
+        saturated: runs[impl].map((r) => r.saturated),
+        closedClients: runs[impl].reduce((n, r) => n + r.closed, 0),
+        runs: runs[impl],
+      }
+    }
+  }
+
+  if (ONLY.includes('latency')) {
+    const runs = Object.fromEntries(IMPLS.map((impl) => [impl, []]))
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const impl of IMPLS) {
+        const r = await runLatency(impl)
+        runs[impl].push(r)
+        console.log(`latency  ${impl.padEnd(9)} round ${round + 1}: p50 ${fmt.ms(r.p50)} ms, p99 ${fmt.ms(r.p99)} ms, max ${fmt.ms(r.max)} ms (${r.count} samples, ${r.lost} lost)`)
+      }
+    }
+    for (const impl of IMPLS) {
+      results.latency[impl] = {
+        p50: summarize(runs[impl], (r) => r.p50),
+        p99: summarize(runs[impl], (r) => r.p99),
+        lost: runs[impl].reduce((n, r) => n + r.lost, 0),
+        runs: runs[impl],
+      }
+    }
+  }
+
+  if (ONLY.includes('memory')) {
+    for (const impl of IMPLS) {
+      const r = await runMemory(impl)
+      results.memory[impl] = r
+      console.log(`memory   ${impl.padEnd(9)}: ${r.connections} idle connections, heap ${fmt.kb(r.heapPerConnBytes)} KiB and RSS ${fmt.kb(r.rssPerConnBytes)} KiB per connection (connected in ${r.connectSeconds.toFixed(1)} s)`)
+    }
+  }
+
+  if (ONLY.includes('bundle')) results.bundle = bundleSizes()
+  await endAll()
+  results.seconds = Number(((performance.now() - started) / 1000).toFixed(1))
+
+  const m = (section, impl, key) => results[section]?.[impl]?.[key]?.median ?? results[section]?.[impl]?.[key]
+  const metrics = [
+    { key: 'delivered', label: 'fan-out delivered packets/s', better: 'higher', unit: '/s', target: '≥ 1.0', get: (impl) => m('fanout', impl, 'deliveredPerSec'), show: fmt.rate },
+    { key: 'cpu', label: 'server CPU per delivered packet (µs)', better: 'lower', unit: 'µs', target: '≤ 1.0', get: (impl) => m('fanout', impl, 'serverCpuPerPacketUs'), show: fmt.us },
+    { key: 'p50', label: 'relay latency p50 (ms)', better: 'lower', unit: 'ms', target: '', get: (impl) => m('latency', impl, 'p50'), show: fmt.ms },
+    { key: 'p99', label: 'relay latency p99 (ms)', better: 'lower', unit: 'ms', target: '≤ 1.2', get: (impl) => m('latency', impl, 'p99'), show: fmt.ms },
+    { key: 'heap', label: 'heap per idle connection (KiB)', better: 'lower', unit: 'KiB', target: '≤ 1.2', get: (impl) => results.memory[impl]?.heapPerConnBytes, show: fmt.kb },
+    { key: 'rss', label: 'RSS per idle connection (KiB)', better: 'lower', unit: 'KiB', target: '', get: (impl) => results.memory[impl]?.rssPerConnBytes, show: fmt.kb },
+    { key: 'bundle', label: 'browser bundle, gzip (KiB)', better: 'lower', unit: 'KiB', target: '', get: (impl) => (impl === 'ws' ? NaN : results.bundle?.[impl]?.gzip), show: fmt.kb },
+  ]
+  const rows = [['metric', ...IMPLS, 'wsmp/ws', 'wsmp/socket.io', 'target (wsmp/ws)']]
+  results.ratios = {}
+  for (const metric of metrics) {
+    const values = IMPLS.map(metric.get)
+    const w = metric.get('wsmp')
+    const vsWs = ratio(w, metric.get('ws'))
+    const vsSio = ratio(w, metric.get('socket.io'))
+    results.ratios[metric.key] = { wsmpOverWs: vsWs, wsmpOverSocketIo: vsSio }
+    rows.push([metric.label, ...values.map(metric.show), Number.isFinite(vsWs) ? `${vsWs.toFixed(2)}×` : '–', Number.isFinite(vsSio) ? `${vsSio.toFixed(2)}×` : '–', metric.target])
+  }
+  if (ONLY.includes('fanout')) {
+    rows.push(['server CPU during fan-out (cores)', ...IMPLS.map((impl) => fmt.pct(m('fanout', impl, 'serverCpuCores'))), '', '', ''])
+    rows.push(['load generator CPU, busiest (cores)', ...IMPLS.map((impl) => fmt.pct(m('fanout', impl, 'loadCpuCores'))), '', '', ''])
+  }
+  console.log()
+  console.log(table(rows))
+  if (ONLY.includes('fanout')) {
+    for (const impl of IMPLS) {
+      const f = results.fanout[impl]
+      console.log(`  ${impl}: delivered/s over ${ROUNDS} round(s) ${fmt.rate(f.deliveredPerSec.min)} … ${fmt.rate(f.deliveredPerSec.max)}, µs/packet ${fmt.us(f.serverCpuPerPacketUs.min)} … ${fmt.us(f.serverCpuPerPacketUs.max)}; saturated: ${[...new Set(f.saturated)].join(', ')}`)
+    }
+  }
+  console.log(`machine: ${info.cores} cores, ${info.cpu}, Node ${info.node}; ${results.seconds} s`)
+  console.log(`BENCH_JSON ${JSON.stringify({ machine: info, ratios: results.ratios, values: Object.fromEntries(metrics.map((mt) => [mt.key, Object.fromEntries(IMPLS.map((impl) => [impl, mt.get(impl) ?? null]))])) })}`)
+
+  if (!flag('no-write')) {
+    const dir = join(here, 'results')
+    mkdirSync(dir, { recursive: true })
+    writeFileSync(join(dir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`)
+    writeFileSync(join(dir, 'chart.svg'), renderChart({ impls: IMPLS, metrics, machine: info, rounds: ROUNDS }))
+    console.log(`wrote bench/results/results.json and bench/results/chart.svg`)
+  }
+  if (profileDir) console.log(`CPU profiles in ${profileDir}; summarise with: node bench/profile-summary.mjs ${profileDir}/wsmp-fanout.cpuprofile`)
+}
+
+main().then(
+  () => endAll(),
+  async (err) => {
+    console.error(err)
+    await endAll()
+    process.exitCode = 1
+  },
+)

@@ -1,0 +1,39 @@
+// One server under test, in its own process. argv: <impl> [json options]. Talks over IPC:
+//   → { type: 'ready', port }            once listening
+//   ← { id, cmd: 'cpu' }                 → { id, cpu: process.cpuUsage(), t: hrtime ms }
+//   ← { id, cmd: 'mem' }                 → { id, heapUsed, rss, connections } after full GCs
+//   ← { id, cmd: 'connections' }         → { id, connections }
+//   ← { id, cmd: 'exit' }                closes the server and exits (writes --cpu-prof output)
+const [impl, json = '{}'] = process.argv.slice(2)
+const { start } = await import(`./servers/${impl}.mjs`)
+const server = await start(JSON.parse(json))
+
+function gcFully() {
+  if (typeof globalThis.gc !== 'function') throw new Error('run with --expose-gc')
+  for (let i = 0; i < 4; i++) globalThis.gc()
+}
+
+process.on('message', (msg) => {
+  const reply = (body) => process.send({ id: msg.id, ...body })
+  switch (msg.cmd) {
+    case 'cpu':
+      reply({ cpu: process.cpuUsage(), t: performance.now() })
+      break
+    case 'mem': {
+      gcFully()
+      const mem = process.memoryUsage()
+      reply({ heapUsed: mem.heapUsed, rss: mem.rss, connections: server.connections() })
+      break
+    }
+    case 'connections':
+      reply({ connections: server.connections() })
+      break
+    case 'exit':
+      server.close()
+      reply({})
+      setImmediate(() => process.exit(0))
+      break
+  }
+})
+process.on('disconnect', () => process.exit(0))
+process.send({ type: 'ready', port: server.port })
