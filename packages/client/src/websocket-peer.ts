@@ -97,12 +97,109 @@ interface Socket {
   ping?(): void
   pause?(): void
   resume?(): void
-  _socket?: { remoteAddress?: string; remotePort?: number; setNoDelay(enabled?: boolean): void } | null
+  _socket?: TcpSocket | null
+  // ws internals read by the server's pre-framed write (see canWriteFrame):
+  _isServer?: boolean
+  _extensions?: Record<string, unknown>
+  _sender?: { _state: number; _queue: unknown[]; _firstFragment: boolean } | null
   // Browser only:
   onopen?: ((event: unknown) => void) | null
   onmessage?: ((event: { data: unknown }) => void) | null
   onclose?: ((event: { code: number; reason: string; wasClean: boolean }) => void) | null
   onerror?: ((event: unknown) => void) | null
+}
+
+/** The Node TCP socket under a `ws` WebSocket (the part wsmp uses). */
+interface TcpSocket {
+  remoteAddress?: string
+  remotePort?: number
+  writableLength: number
+  setNoDelay(enabled?: boolean): void
+  cork(): void
+  uncork(): void
+  write(chunk: Uint8Array): boolean
+}
+
+/** `ws.send` options, made once so that a send allocates none. */
+const BINARY = { binary: true }
+const TEXT = { binary: false }
+
+/**
+ * Write batching (Node). The first send of an event-loop turn corks the connection's TCP socket;
+ * every corked socket is uncorked together once the turn's I/O callbacks have run (setImmediate).
+ * So the many small frames a relay or a broadcast writes in one turn leave in one `writev` per
+ * connection instead of one system call each. A connection hands its batch to the system early
+ * once FLUSH_AT bytes are corked, and before `_fits` reports a full outbound buffer, so
+ * `outboundBufferSize` means what it meant without batching.
+ */
+const FLUSH_AT = 16 * 1024
+const corked: WebSocketPeer[] = []
+let flushScheduled = false
+const setImmediateFn = (globalThis as { setImmediate?: (run: () => void) => unknown }).setImmediate
+const NodeBuffer = (globalThis as { Buffer?: { allocUnsafe(size: number): Uint8Array } }).Buffer
+
+function flushCorked(): void {
+  flushScheduled = false
+  sharedFrame = null
+  sharedWire = null
+  // A flush may cork again (an error handler that sends): the loop picks those up too.
+  for (let i = 0; i < corked.length; i++) (corked[i] as WebSocketPeer)._uncork()
+  corked.length = 0
+}
+
+/**
+ * A broadcast's packet, shared by all its receivers (see `WebSocketPeer._shareFrame`), and the
+ * same packet framed once as an unmasked binary WebSocket frame (built at the first receiver
+ * that can take it).
+ */
+let sharedFrame: Uint8Array | null = null
+let sharedWire: Uint8Array | null = null
+
+/** `frame` as one unmasked, final, binary WebSocket frame (RFC 6455 §5.2): what ws would write for it. */
+function wireFrame(frame: Uint8Array): Uint8Array {
+  const length = frame.length
+  const header = length < 126 ? 2 : length < 0x10000 ? 4 : 10
+  const out = NodeBuffer ? NodeBuffer.allocUnsafe(header + length) : new Uint8Array(header + length)
+  out[0] = 0x82
+  if (header === 2) {
+    out[1] = length
+  } else if (header === 4) {
+    out[1] = 126
+    out[2] = length >>> 8
+    out[3] = length & 0xff
+  } else {
+    out[1] = 127
+    const high = Math.floor(length / 0x100000000)
+    out[2] = 0
+    out[3] = 0
+    out[4] = (high >>> 8) & 0xff
+    out[5] = high & 0xff
+    out[6] = (length >>> 24) & 0xff
+    out[7] = (length >>> 16) & 0xff
+    out[8] = (length >>> 8) & 0xff
+    out[9] = length & 0xff
+  }
+  out.set(frame, header)
+  return out
+}
+
+/**
+ * Whether `ws` would write a binary message to this socket right now as one plain frame: a server
+ * socket (unmasked frames), OPEN, no permessage-deflate, its sender idle (not compressing or
+ * reading a blob, nothing queued, not inside a fragmented message). Only then may a pre-framed
+ * message go straight to the TCP socket without breaking ws's ordering or state (ws 8.x).
+ */
+function canWriteFrame(socket: Socket): boolean {
+  const sender = socket._sender
+  return (
+    socket._isServer === true &&
+    socket.readyState === 1 &&
+    sender != null &&
+    sender._state === 0 &&
+    sender._queue.length === 0 &&
+    sender._firstFragment === true &&
+    socket._extensions?.['permessage-deflate'] === undefined
+  )
 }
 
 const SocketClass = WebSocket as unknown as new (url: string, protocols?: string[], options?: object) => Socket
@@ -175,6 +272,8 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
   _id = 0
   /** @internal This connection's counters. */
   _stats: PeerStats = createPeerStats()
+  /** The TCP socket corked for this event-loop turn (see flushCorked), or null. */
+  private _corkedTcp: TcpSocket | null = null
 
   constructor(options: WebSocketPeerOptions = {}) {
     super()
@@ -551,10 +650,26 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
     return this._send(frame, frame.length, true, mode)
   }
 
+  /**
+   * @internal A server is about to send `frame`, unchanged, to many connections (a broadcast or a
+   * relay): it is framed once as a WebSocket frame and those bytes are written to every socket
+   * that can take them (see canWriteFrame). Call again with null right after the loop.
+   */
+  static _shareFrame(frame: Uint8Array | null): void {
+    sharedFrame = frame
+    sharedWire = null
+  }
+
   /** @internal Whether a frame of `size` bytes fits in the outbound buffer now. */
   _fits(size: number): boolean {
     const limit = this._outboundBufferSize
-    return limit === 0 || (this._socket?.bufferedAmount ?? 0) + size <= limit
+    if (limit === 0 || (this._socket?.bufferedAmount ?? 0) + size <= limit) return true
+    // Bytes corked this turn count as queued until the system has had a chance to take them.
+    const tcp = this._corkedTcp
+    if (tcp === null) return false
+    tcp.uncork()
+    tcp.cork()
+    return (this._socket?.bufferedAmount ?? 0) + size <= limit
   }
 
   /** @internal Counts a packet handed to the owner; pauses reading (or closes, in browsers) at the limit. */
@@ -603,11 +718,41 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
         `send: ${size} bytes would pass outboundBufferSize (${this._outboundBufferSize}; ${socket.bufferedAmount} already queued)`,
       )
     }
-    if (this._node) socket.send(data, { binary })
-    else socket.send(data)
+    if (this._node) {
+      const tcp = socket._socket
+      if (tcp && this._corkedTcp !== tcp && setImmediateFn) this._cork(tcp)
+      if (data === sharedFrame && tcp && canWriteFrame(socket)) tcp.write((sharedWire ??= wireFrame(data)))
+      else socket.send(data, binary ? BINARY : TEXT)
+      if (tcp && this._corkedTcp === tcp && tcp.writableLength >= FLUSH_AT) {
+        tcp.uncork()
+        tcp.cork()
+      }
+    } else {
+      socket.send(data)
+    }
     this._stats.packetsOut++
     this._stats.bytesOut += size
     return ErrorCode.OK
+  }
+
+  /** Corks `tcp` until the end of this event-loop turn (see flushCorked). */
+  private _cork(tcp: TcpSocket): void {
+    this._uncork()
+    tcp.cork()
+    this._corkedTcp = tcp
+    corked.push(this)
+    if (!flushScheduled) {
+      flushScheduled = true
+      ;(setImmediateFn as (run: () => void) => unknown)(flushCorked)
+    }
+  }
+
+  /** @internal Hands what this turn corked to the system. */
+  _uncork(): void {
+    const tcp = this._corkedTcp
+    if (tcp === null) return
+    this._corkedTcp = null
+    tcp.uncork()
   }
 
   private _nodeOptions(tls: TLSOptions | null): object {
