@@ -301,8 +301,13 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
     }
     const frame = this.framing === 'raw' ? payload : encodeRawPacket(payload)
     const excluded = -target
-    for (const peer of this._peers.values()) {
-      if (peer._id !== excluded) this._deliverTo(peer, frame, mode)
+    WebSocketPeer._shareFrame(frame) // framed once for every receiver
+    try {
+      for (const peer of this._peers.values()) {
+        if (peer._id !== excluded) this._deliverTo(peer, frame, mode)
+      }
+    } finally {
+      WebSocketPeer._shareFrame(null)
     }
     return ErrorCode.OK
   }
@@ -406,13 +411,18 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
       if (this.serverRelay) {
         const excluded = -target
         let stamped = false
-        for (const dest of this._peers.values()) {
-          if (dest === peer || dest._id === excluded) continue
-          if (!stamped) {
-            rewriteSysPeer(data, from)
-            stamped = true
+        WebSocketPeer._shareFrame(data) // stamped at the first receiver, then framed once for all
+        try {
+          for (const dest of this._peers.values()) {
+            if (dest === peer || dest._id === excluded) continue
+            if (!stamped) {
+              rewriteSysPeer(data, from)
+              stamped = true
+            }
+            this._deliverTo(dest, data, TransferMode.RELIABLE)
           }
-          this._deliverTo(dest, data, TransferMode.RELIABLE)
+        } finally {
+          WebSocketPeer._shareFrame(null)
         }
       } else if (this._peers.size > 1) {
         this._count(peer._stats, DropReason.RELAY_DISABLED)
