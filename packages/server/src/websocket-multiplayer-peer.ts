@@ -136,6 +136,9 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
 
   constructor(options: ServerPeerOptions = {}) {
     super(options)
+    // The base constructor applied every option before this class's fields were initialised,
+    // so `_onHandshake = null` wiped the hook: apply it again.
+    if (options.onHandshake !== undefined) this.onHandshake = options.onHandshake
   }
 
   /** The server's handshake hook (see {@link ServerPeerOptions.onHandshake}). */
