@@ -558,6 +558,9 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
   private _admit(ws: WsSocket, req: http.IncomingMessage, socket: TrackedSocket): void {
     socket[kAdmitted] = true
     if (socket._parent) socket._parent[kAdmitted] = true
+    // No longer handshaking: close() must close it with 1001, not destroy it as a pending handshake.
+    this._handshaking.delete(socket)
+    if (socket._parent) this._handshaking.delete(socket._parent)
     if (this._status !== ConnectionStatus.CONNECTED || !this._server) {
       ws.terminate()
       return
