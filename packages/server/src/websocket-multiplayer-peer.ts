@@ -202,7 +202,10 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
       const onError = (err: NodeJS.ErrnoException): void => {
         server.off('listening', onListening)
         if (this._http === server) this._stopServer()
-        if (this._epoch === epoch) this._status = ConnectionStatus.DISCONNECTED
+        if (this._epoch === epoch) {
+          this._status = ConnectionStatus.DISCONNECTED
+          this._uniqueId = 0
+        }
         resolve(this._fail(listenError(err), `createServer: cannot listen on ${bindAddress}:${port}: ${err.message}`))
       }
       const onListening = (): void => {
