@@ -201,6 +201,7 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
     return new Promise<ErrorCode>((resolve) => {
       const onError = (err: NodeJS.ErrnoException): void => {
         server.off('listening', onListening)
+        server.off('close', onClose)
         if (this._http === server) this._stopServer()
         if (this._epoch === epoch) {
           this._status = ConnectionStatus.DISCONNECTED
@@ -210,6 +211,7 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
       }
       const onListening = (): void => {
         server.off('error', onError)
+        server.off('close', onClose)
         server.on('error', (err) => this._warn(`server error: ${err.message}`))
         if (this._epoch !== epoch || this._http !== server) {
           server.close()
@@ -219,10 +221,16 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
         this._status = ConnectionStatus.CONNECTED
         resolve(ErrorCode.OK)
       }
+      // close() before 'listening': Node then emits neither 'listening' nor 'error', only 'close'.
+      // (Removed once settled: a later close must not overwrite getLastError().)
+      const onClose = (): void => {
+        server.off('error', onError)
+        server.off('listening', onListening)
+        resolve(this._fail(ErrorCode.FAILED, 'createServer: close() was called before the server was listening'))
+      }
       server.once('error', onError)
       server.once('listening', onListening)
-      // close() before 'listening': Node then emits neither 'listening' nor 'error', only 'close'.
-      server.once('close', () => resolve(this._fail(ErrorCode.FAILED, 'createServer: close() was called before the server was listening')))
+      server.once('close', onClose)
       try {
         if (bindAddress === '*') server.listen(port)
         else server.listen(port, bindAddress)
