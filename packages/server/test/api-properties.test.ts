@@ -10,7 +10,7 @@ import {
 import * as client from '@wsmp/client'
 import * as core from '@wsmp/core'
 import * as server from '@wsmp/server'
-import { closeEverything, connectClient, startServer, track } from './helpers.js'
+import { closeEverything, connectClient, startServer, track, waitFor } from './helpers.js'
 
 afterEach(closeEverything)
 
@@ -248,7 +248,6 @@ describe('isServer, isServerRelaySupported, getMaxPacketSize', () => {
     const size = a.getMaxPacketSize()
     expect(a.putPacket(new Uint8Array(size + 1))).toBe(ErrorCode.ERR_OUT_OF_MEMORY)
     expect(a.putPacket(new Uint8Array(size).fill(9))).toBe(ErrorCode.OK)
-    const { waitFor } = await import('./helpers.js')
     await waitFor(() => b.getAvailablePacketCount() === 1, [server, b], 'the largest relayed packet')
     expect(b.getPacketPeer()).toBe(a.getUniqueId())
     expect(b.getPacket().length).toBe(size)
@@ -261,7 +260,6 @@ describe('isServer, isServerRelaySupported, getMaxPacketSize', () => {
 })
 
 async function waitUntilAnnounced(peer: WebSocketMultiplayerPeer, id: number): Promise<void> {
-  const { waitFor } = await import('./helpers.js')
   const seen: number[] = []
   const off = peer.on('peer_connected', (p) => seen.push(p))
   await waitFor(() => seen.includes(id), [peer], `announcement of ${id}`)

@@ -210,14 +210,8 @@ export async function deadPort(): Promise<number> {
   return port
 }
 
-/** Waits for a server to have admitted `count` peers (polling it), returning their ids in admission order. */
-export async function admitted(server: WebSocketMultiplayerPeer, count: number): Promise<number[]> {
-  const ids: number[] = []
-  const off = server.on('peer_connected', (id) => ids.push(id))
-  try {
-    await waitFor(() => ids.length >= count, [server], `${count} admissions`)
-  } finally {
-    off()
-  }
-  return ids
+/** Polls the server until it has admitted (and signalled) the peers with these ids. */
+export async function admitted(server: WebSocketMultiplayerPeer, ids: number[]): Promise<void> {
+  await waitFor(() => ids.every((id) => server.getPeer(id) !== null), [server], `admission of ${ids.join(', ')}`)
+  server.poll()
 }
