@@ -152,12 +152,12 @@ describe('bindAddress', () => {
   it("'*' (the default) listens on every interface: no host is given to listen()", async () => {
     // Listening on every interface for real would expose the test server; check what is asked of
     // Node and redirect the actual bind to loopback.
-    const original = net.Server.prototype.listen
+    const original = net.Server.prototype.listen as (this: net.Server, port: number, host: string) => net.Server
     const calls: unknown[][] = []
     vi.spyOn(net.Server.prototype, 'listen').mockImplementation(function (this: net.Server, ...args: unknown[]) {
       calls.push(args)
       return original.call(this, args[0] as number, '127.0.0.1')
-    } as typeof original)
+    } as typeof net.Server.prototype.listen)
     const server = track(new WebSocketMultiplayerPeer({ logger: null }))
     expect(await server.createServer(0)).toBe(ErrorCode.OK)
     server.close()
