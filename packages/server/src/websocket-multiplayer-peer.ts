@@ -407,6 +407,9 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
   private _relay(peer: WebSocketPeer, data: Uint8Array, target: number, isString: boolean): void {
     const from = peer._id
     const frame = this._frame
+    // An inner packet of one byte carries nothing (`[0x03]` with no payload): drop it here rather
+    // than forward it for every receiver to drop.
+    if (data.length - frame.offset < 2) return this._dropped(peer._stats, DropReason.MALFORMED, `from peer ${from}`)
     if (target > TARGET_PEER_SERVER) {
       if (target === from) return this._dropped(peer._stats, DropReason.SELF_TARGET, `from peer ${from}`)
       if (!this.serverRelay) return this._dropped(peer._stats, DropReason.RELAY_DISABLED, `from peer ${from}`)
