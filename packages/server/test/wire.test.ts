@@ -331,3 +331,22 @@ describe('a client with serverRelay = false (as Godot SceneMultiplayer)', () => 
     expect(c.getStats().dropped[DropReason.RELAY_DISABLED]).toBe(2)
   })
 })
+
+describe('relays of empty packets', () => {
+  it('a RELAY whose inner [0x03] has no payload is dropped and counted, not forwarded', async () => {
+    const { server, url } = await startServer()
+    const sender = await godotClient(url)
+    const receiver = await godotClient(url)
+    await admitted(server, [sender.id, receiver.id])
+    await receiver.raw.waitMessages(2, 'ADD_PEER')
+    sender.raw.send(hex(`07 03 ${int32Hex(0)} 03`))
+    sender.raw.send(hex(`07 03 ${int32Hex(receiver.id)} 03`))
+    sender.raw.send(hex(`07 03 ${int32Hex(-5)} 03`))
+    sender.raw.send(hex(`07 03 ${int32Hex(receiver.id)} 03 01`)) // a good one after
+    await receiver.raw.waitMessages(3, 'the good relay')
+    expect(frames(receiver.raw, 2)).toEqual([`07 03 ${int32Hex(sender.id)} 03 01`])
+    expect(server.getPeerStats(sender.id)?.dropped).toEqual({ [DropReason.MALFORMED]: 3 })
+    server.poll()
+    expect(server.getAvailablePacketCount()).toBe(0)
+  })
+})
