@@ -272,6 +272,16 @@ describe('WebSocketPeer data', () => {
     expect([...(server.received[0] as Received).data]).toEqual([1])
   })
 
+  it('a send that would pass outboundBufferSize is ERR_OUT_OF_MEMORY and sends nothing', async () => {
+    const server = await plainServer()
+    const peer = await openPeer(server.url, { outboundBufferSize: 100 })
+    expect(peer.putPacket(new Uint8Array(101))).toBe(ErrorCode.ERR_OUT_OF_MEMORY)
+    expect(peer.getLastError()).toMatch(/outboundBufferSize/)
+    expect(peer.putPacket(new Uint8Array(100))).toBe(ErrorCode.OK)
+    await waitFor(() => server.received.length === 1, [], 'the message that fits')
+    expect(server.received[0]?.data.length).toBe(100)
+  })
+
   it('send() returns FAILED unless OPEN', () => {
     const peer = new WebSocketPeer({ logger: null })
     expect(peer.send([1])).toBe(ErrorCode.FAILED)
@@ -331,6 +341,21 @@ describe('WebSocketPeer close', () => {
     await waitFor(() => peer.getReadyState() === WebSocketState.CLOSED, [peer], 'CLOSED')
     expect(peer.getCloseCode()).toBe(4321)
     expect(peer.getCloseReason()).toBe('bye now')
+  })
+
+  it('cuts a close reason to the 123 bytes a close frame can carry, and replaces a code it may not send with 1000', async () => {
+    const server = await plainServer()
+    const peer = await openPeer(server.url)
+    peer.close(4000, 'é'.repeat(100)) // 200 bytes of UTF-8
+    await waitFor(() => server.closes.length === 1, [peer], 'the close')
+    const reason = server.closes[0]?.reason ?? ''
+    expect(Buffer.byteLength(reason)).toBeLessThanOrEqual(123)
+    expect(reason).toBe('é'.repeat(61))
+    const second = await openPeer(server.url)
+    second.close(1005, 'reserved code')
+    await waitFor(() => server.closes.length === 2, [second], 'the second close')
+    expect(server.closes[1]?.code).toBe(1000)
+    expect(second.getLastError()).toMatch(/1005/)
   })
 
   it("reports the other side's close code and reason", async () => {

@@ -187,6 +187,28 @@ describe('the poll contract', () => {
     expect(order).toEqual([`connected ${id}`, `packet ${id} a`, `packet ${id} b`, `disconnected ${id}`])
   })
 
+  it("on other clients, a newcomer's ADD_PEER comes before its packets and DEL_PEER after its last", async () => {
+    const { server, url } = await startServer({ autoPoll: true })
+    const a = await connectClient(url, {}, [])
+    const order: string[] = []
+    a.on('peer_connected', (id) => order.push(`connected ${id}`))
+    a.on('packet', (data, from) => order.push(`packet ${from} ${text(data)}`))
+    a.on('peer_disconnected', (id) => order.push(`disconnected ${id}`))
+    // The newcomer broadcasts the moment it is admitted, then leaves at once.
+    const b = track(new WebSocketMultiplayerPeer({ logger: null, autoPoll: true }))
+    b.on('connected_to_server', () => {
+      b.setTargetPeer(0)
+      b.putPacket(bytes('first'))
+      b.putPacket(bytes('last'))
+      b.close()
+    })
+    b.createClient(url)
+    await waitFor(() => order.length === 4, [a], 'the whole story at a')
+    const bId = Number(order[0]?.split(' ')[1])
+    expect(order).toEqual([`connected ${bId}`, `packet ${bId} first`, `packet ${bId} last`, `disconnected ${bId}`])
+    void server
+  })
+
   it('a client emits nothing until polled', async () => {
     const { server, url } = await startServer()
     const a = await connectClient(url, {}, [server])

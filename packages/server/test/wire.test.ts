@@ -164,6 +164,7 @@ describe('what a wsmp client sends on the wire', () => {
       [0x7fffffff, 'ee'],
       [-(2 ** 31), 'ff'],
     ]
+    expect(c.putPacket(new Uint8Array(0))).toBe(ErrorCode.OK) // zero bytes: OK, nothing sent
     for (const [target, payload] of sends) {
       c.setTargetPeer(target)
       expect(c.putPacket(hex(payload))).toBe(ErrorCode.OK)
