@@ -367,6 +367,17 @@ describe('WebSocketPeer close', () => {
     expect(peer.getCloseReason()).toBe('server says bye')
   })
 
+  it('messages that arrived before the other side closed stay readable after CLOSED (Godot #107442 fixed)', async () => {
+    const server = await plainServer()
+    const peer = await openPeer(server.url)
+    const ws = server.sockets[0] as WebSocket
+    ws.send('last words')
+    ws.close(1000)
+    await waitFor(() => peer.getReadyState() === WebSocketState.CLOSED, [peer], 'CLOSED')
+    expect(peer.getAvailablePacketCount()).toBe(1)
+    expect(text(peer.getPacket())).toBe('last words')
+  })
+
   it('an unclean close reports -1', async () => {
     const server = await plainServer()
     const peer = await openPeer(server.url)

@@ -250,6 +250,21 @@ describe('close()', () => {
   })
 })
 
+describe('close() with a failure waiting to be polled', () => {
+  it('a client closed before polling its connection failure emits nothing', async () => {
+    const port = await deadPort()
+    const c = quiet({ handshakeTimeout: 60 })
+    const log = record(c)
+    c.createClient(`ws://127.0.0.1:${port}`)
+    // The failure is recorded on the event loop; connection_failed waits for poll().
+    await waitFor(() => /ECONNREFUSED/.test(c.getLastError()), [], 'the refusal to arrive')
+    c.close()
+    c.poll()
+    expect(log).toEqual([])
+    expect(c.getConnectionStatus()).toBe(ConnectionStatus.DISCONNECTED)
+  })
+})
+
 describe('disconnectPeer', () => {
   it('without force: the server emits peer_disconnected, the client server_disconnected, others DEL_PEER', async () => {
     const { server, url } = await startServer()
