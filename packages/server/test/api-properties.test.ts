@@ -97,6 +97,16 @@ describe('WebSocketMultiplayerPeer properties', () => {
     expect(() => new client.WebSocketMultiplayerPeer({ onHandshake: null } as never)).toThrow(TypeError)
   })
 
+  it('methods and internals are not options: they are TypeErrors too, never overwritten', () => {
+    for (const key of ['poll', 'close', 'getUniqueId', 'putPacket', '_status', '_uniqueId', '_peers', 'constructor', 'toString']) {
+      expect(() => new WebSocketMultiplayerPeer({ [key]: 1 } as never), key).toThrow(TypeError)
+    }
+    expect(() => new client.WebSocketPeer({ close: 1 } as never)).toThrow(TypeError)
+    expect(() => new client.WebSocketPeer({ _state: 1 } as never)).toThrow(TypeError)
+    const peer = new WebSocketMultiplayerPeer({ logger: null })
+    expect(typeof peer.poll).toBe('function')
+  })
+
   it('constructor options are validated like the setters', () => {
     expect(() => new WebSocketMultiplayerPeer({ transferMode: 3 as TransferMode })).toThrow(TypeError)
     expect(() => new WebSocketMultiplayerPeer({ framing: 'godot3' as 'raw' })).toThrow(TypeError)
