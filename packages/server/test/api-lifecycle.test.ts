@@ -301,11 +301,13 @@ describe('disconnectPeer', () => {
     const serverLog = record(server)
     const bLog = record(b)
     const aLog = record(a)
+    const socket = server.getPeer(aId)
+    if (!socket) throw new Error('no socket for a')
     server.disconnectPeer(aId, true)
     expect(server.getPeer(aId)).toBeNull()
     await waitFor(() => aLog.includes('server_disconnected') && bLog.includes(`peer_disconnected ${aId}`), [server, a, b], 'a and b to see a go')
-    // b was told after a's connection was closed; by now the server has seen everything of a.
-    await waitFor(() => a.getPeer(1) === null, [server], 'a to be gone')
+    // Until the server's side of the connection has closed too (the socket, now on its own, is polled directly).
+    await waitFor(() => socket.getReadyState() === 3, [server, socket], "the server's socket to close")
     server.poll()
     expect(serverLog).toEqual([])
     expect(bLog).toEqual([`peer_disconnected ${aId}`])
