@@ -7,7 +7,6 @@ import {
   closeEverything,
   connectClient,
   deadPort,
-  drain,
   plainServer,
   record,
   startServer,
@@ -212,8 +211,8 @@ describe('close()', () => {
     const { server, url } = await startServer()
     const a = await connectClient(url, {}, [server])
     const b = await connectClient(url, {}, [server])
-    const [aId, bId] = [a.getUniqueId(), b.getUniqueId()]
-    await admitted(server, [a.getUniqueId(), b.getUniqueId()])
+    const aId = a.getUniqueId()
+    await admitted(server, [aId, b.getUniqueId()])
     const log = record(a)
     // Traffic and a departure reach a's inbox, unpolled.
     server.setTargetPeer(aId)
@@ -231,7 +230,6 @@ describe('close()', () => {
     await waitFor(() => serverLog.includes(`peer_disconnected ${aId}`), [server], 'the server to see a leave')
     a.poll()
     expect(log).toEqual([])
-    expect(bId).not.toBe(aId)
   })
 
   it('on a connecting client: emits nothing, not even connection_failed', async () => {
@@ -371,7 +369,6 @@ describe('server_disconnected', () => {
     expect(reasons[0]).toMatch(/1001/)
     expect(a.getConnectionStatus()).toBe(ConnectionStatus.DISCONNECTED)
     expect(a.getUniqueId()).toBe(0)
-    void drain
   })
 })
 
