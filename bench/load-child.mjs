@@ -147,7 +147,11 @@ async function latency({ impl, port, size, rate, seconds, warmup }) {
     const seq = data.readUInt32LE(start)
     if (seq >= total) return
     received++
-    if (seq >= skip) samples.push(performance.now() - sentAt[seq])
+    if (seq >= skip) {
+      const ms = performance.now() - sentAt[seq]
+      samples.push(ms)
+      if (process.env.BENCH_DEBUG && ms > 1.5) console.error(`slow ${seq} ${ms.toFixed(2)}`)
+    }
   }
   const payload = Buffer.alloc(size, 0x5a)
   const target = impl === 'wsmp' ? receiver.id : 0
@@ -188,7 +192,7 @@ process.on('message', async (msg) => {
         reply(await latency(msg))
         break
       case 'idle':
-        clients = await connectMany(msg.impl, msg.port, msg.count, msg.concurrency)
+        clients.push(...(await connectMany(msg.impl, msg.port, msg.count, msg.concurrency)))
         reply({ ready: clients.length })
         break
       case 'start':

@@ -30,9 +30,9 @@ const IMPLS = option('impl', 'wsmp,ws,socket.io').split(',')
 const ONLY = option('only', 'fanout,latency,memory,bundle').split(',')
 const ROUNDS = Number(option('rounds', quick ? 1 : 3))
 const CONFIG = {
-  fanout: { clients: 20, size: 32, rate: 1000, window: Number(option('window', 20_000)), loadProcs: 2, warmupMs: quick ? 500 : 1000, measureMs: quick ? 1500 : 3000 },
+  fanout: { clients: 20, size: 32, rate: Number(option('rate', 30_000)), window: Number(option('window', 60_000)), loadProcs: 2, warmupMs: quick ? 500 : 1000, measureMs: quick ? 1500 : 3000 },
   latency: { size: 32, rate: 1000, seconds: quick ? 1.5 : 3, warmup: 0.5 },
-  memory: { count: quick ? 500 : 2000, concurrency: 50 },
+  memory: { warmup: 100, count: quick ? 500 : 2000, concurrency: 50 },
 }
 
 // ---- child processes --------------------------------------------------------------------------
@@ -144,9 +144,11 @@ async function runFanout(impl, profileDir) {
     await Promise.all(loads.map((load) => call(load.child, 'start')))
     await sleep(cfg.warmupMs)
     const snap = () => Promise.all([call(server.child, 'cpu'), ...loads.map((load) => call(load.child, 'mark'))])
+    const m0 = machineCpu()
     const [s0, ...l0] = await snap()
     await sleep(cfg.measureMs)
     const [s1, ...l1] = await snap()
+    const m1 = machineCpu()
     await Promise.all(loads.map((load) => call(load.child, 'stop')))
     let delivered = 0
     let deliveredRate = 0
@@ -173,6 +175,7 @@ async function runFanout(impl, profileDir) {
       serverCpuPerPacketUs: (serverCpu * 1e6) / delivered,
       serverCpuCores: serverCpu / serverSeconds,
       loadCpuCores: loadCpu,
+      machineBusy: m0 && m1 ? (m1.busy - m0.busy) / (m1.total - m0.total) : NaN,
       throttled,
       closed,
     }
@@ -181,6 +184,18 @@ async function runFanout(impl, profileDir) {
   } finally {
     if (profileDir) await call(server.child, 'exit').catch(() => {})
     await Promise.all([end(server.child, profileDir ? 10_000 : 0), ...loads.map((load) => end(load.child))])
+  }
+}
+
+/** Machine-wide CPU time from /proc/stat (Linux): busy and total jiffies over all cores. */
+function machineCpu() {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number)
+    const total = fields.reduce((a, b) => a + b, 0)
+    const idle = fields[3] + (fields[4] ?? 0)
+    return { busy: total - idle, total }
+  } catch {
+    return null
   }
 }
 
@@ -193,7 +208,8 @@ function saturatedSide(r) {
   if (r.deliveredPerSec >= 0.97 * r.offeredPerSec) return 'none (offered rate met)'
   if (r.serverCpuCores >= 0.85) return 'server'
   if (Math.max(...r.loadCpuCores) >= 0.85) return 'load generator'
-  return 'machine (CPU shared)'
+  if (r.machineBusy >= 0.85) return 'machine (both cores busy)'
+  return 'neither side at full CPU (I/O bound)'
 }
 
 async function runLatency(impl) {
@@ -211,23 +227,25 @@ async function runMemory(impl) {
   const cfg = CONFIG.memory
   const server = await startServer(impl)
   const { child } = await spawnChild('load-child.mjs')
+  // Wait until the server itself counts `n` connections (wsmp: peer_connected polled), then
+  // measure after full GCs.
+  const settle = async (n) => {
+    const deadline = Date.now() + 30_000
+    while ((await call(server.child, 'connections')).connections < n && Date.now() < deadline) await sleep(50)
+    await sleep(300)
+    return call(server.child, 'mem')
+  }
   try {
-    const before = await call(server.child, 'mem')
+    // A first batch warms up every code path (JIT code is not per-connection memory), then the
+    // measured batch: the delta over it, divided by its size.
+    await call(child, 'idle', { impl, port: server.port, count: cfg.warmup, concurrency: cfg.concurrency }, 120_000)
+    const before = await settle(cfg.warmup)
     const t0 = performance.now()
     await call(child, 'idle', { impl, port: server.port, count: cfg.count, concurrency: cfg.concurrency }, 120_000)
-    // Wait until the server itself counts every connection (wsmp: peer_connected polled).
-    const deadline = Date.now() + 30_000
-    let after
-    for (;;) {
-      after = await call(server.child, 'mem')
-      if (after.connections >= cfg.count || Date.now() > deadline) break
-      await sleep(50)
-    }
-    await sleep(300)
-    after = await call(server.child, 'mem')
+    const after = await settle(cfg.warmup + cfg.count)
     await call(child, 'stop')
     return {
-      connections: after.connections,
+      connections: after.connections - before.connections,
       heapPerConnBytes: (after.heapUsed - before.heapUsed) / cfg.count,
       rssPerConnBytes: (after.rss - before.rss) / cfg.count,
       connectSeconds: (performance.now() - t0) / 1000,
@@ -333,7 +351,7 @@ async function main() {
       for (const impl of IMPLS) {
         const r = await runFanout(impl, round === 0 ? profileDir : null)
         runs[impl].push(r)
-        console.log(`fan-out  ${impl.padEnd(9)} round ${round + 1}: ${fmt.rate(r.deliveredPerSec)} delivered/s (offered ${fmt.rate(r.offeredPerSec)}, sent within the window ${fmt.rate(r.sentPerSec)}), server ${fmt.us(r.serverCpuPerPacketUs)} µs/packet at ${fmt.pct(r.serverCpuCores)} of a core, load ${r.loadCpuCores.map(fmt.pct).join('+')}; saturated: ${r.saturated}${r.closed ? `; ${r.closed} clients closed!` : ''}`)
+        console.log(`fan-out  ${impl.padEnd(9)} round ${round + 1}: ${fmt.rate(r.deliveredPerSec)} delivered/s (offered ${fmt.rate(r.offeredPerSec)}, sent within the window ${fmt.rate(r.sentPerSec)}), server ${fmt.us(r.serverCpuPerPacketUs)} µs/packet at ${fmt.pct(r.serverCpuCores)} of a core, load ${r.loadCpuCores.map(fmt.pct).join('+')}, machine ${fmt.pct(r.machineBusy)} busy; saturated: ${r.saturated}${r.closed ? `; ${r.closed} clients closed!` : ''}`)
       }
     }
     for (const impl of IMPLS) {
