@@ -203,6 +203,14 @@ function canWriteFrame(socket: Socket): boolean {
   )
 }
 
+/** The shared empty inbox and queue of peers that have not used theirs (never written to). */
+const NO_ENTRIES = Object.freeze([]) as unknown as (Packet | Deferred)[]
+const NO_PACKETS = new Queue<Packet>()
+
+/** Where a Node socket keeps its peer, for the shared listeners. */
+const kPeer = Symbol('wsmp.peer')
+type NodeSocket = Socket & { [kPeer]: WebSocketPeer }
+
 const SocketClass = WebSocket as unknown as new (url: string, protocols?: string[], options?: object) => Socket
 
 const utf8 = new TextEncoder()
@@ -253,8 +261,10 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
   private _closeReason = ''
   private _host = ''
   private _port = 0
-  private _inbox: (Packet | Deferred)[] = []
-  private _queue = new Queue<Packet>()
+  // A server's connections use neither (their events go to the sink): both start as shared empty
+  // placeholders and get their own on first use (see _entries, _packets).
+  private _inbox: (Packet | Deferred)[] = NO_ENTRIES
+  private _queue: Queue<Packet> = NO_PACKETS
   private _lastWasString = false
   private _unread = 0
   private _paused = false
@@ -482,7 +492,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
   close(code = 1000, reason = ''): void {
     if (!Number.isInteger(code)) throw new TypeError('close code must be an integer')
     this._inbox = []
-    this._queue.clear()
+    this._queue = NO_PACKETS
     this._unread = 0
     const socket = this._socket
     if (!socket || this._state === WebSocketState.CLOSED) return
@@ -560,7 +570,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
     this._inbox = []
     for (const entry of batch) {
       if (entry instanceof Deferred) entry.run()
-      else this._queue.push(entry)
+      else this._packets().push(entry)
     }
   }
 
@@ -780,7 +790,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
   private _reset(): void {
     this._stats = createPeerStats()
     this._inbox = []
-    this._queue.clear()
+    this._queue = NO_PACKETS
     this._unread = 0
     this._paused = false
     this._protocol = ''
@@ -797,18 +807,15 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
     this._socket = socket
     if (typeof socket.on === 'function') {
       this._node = true
-      socket.on('open', () => this._event(() => this._opened()))
-      socket.on('message', (data: Uint8Array, isBinary: boolean) => this._message(data, !isBinary))
-      socket.on('close', (code: number, reason: Uint8Array) => {
-        const text = new TextDecoder().decode(reason)
-        this._event(() => this._closed(code === 1006 ? -1 : code, text))
-      })
-      socket.on('error', (err: Error) => {
-        this._lastError = describeSocketError(err)
-      })
-      socket.on('pong', () => {
-        this._awaitingPong = false
-      })
+      // The same listener functions serve every connection (ws calls them with the socket as
+      // `this`, which points back here): no closures per connection.
+      ;(socket as NodeSocket)[kPeer] = this
+      // A socket a server accepted is already open.
+      if (this._state === WebSocketState.CONNECTING) socket.on('open', WebSocketPeer._onSocketOpen)
+      socket.on('message', WebSocketPeer._onSocketMessage)
+      socket.on('close', WebSocketPeer._onSocketClose)
+      socket.on('error', WebSocketPeer._onSocketError)
+      socket.on('pong', WebSocketPeer._onSocketPong)
     } else {
       this._node = false
       socket.binaryType = 'arraybuffer'
@@ -825,10 +832,45 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
     }
   }
 
+  private static _onSocketOpen(this: NodeSocket): void {
+    const peer = this[kPeer]
+    peer._event(() => peer._opened())
+  }
+
+  private static _onSocketMessage(this: NodeSocket, data: Uint8Array, isBinary: boolean): void {
+    this[kPeer]._message(data, !isBinary)
+  }
+
+  private static _onSocketClose(this: NodeSocket, code: number, reason: Uint8Array): void {
+    const peer = this[kPeer]
+    const text = new TextDecoder().decode(reason)
+    peer._event(() => peer._closed(code === 1006 ? -1 : code, text))
+  }
+
+  private static _onSocketError(this: NodeSocket, err: Error): void {
+    this[kPeer]._lastError = describeSocketError(err)
+  }
+
+  private static _onSocketPong(this: NodeSocket): void {
+    this[kPeer]._awaitingPong = false
+  }
+
+  /** The inbox, made on first use. */
+  private _entries(): (Packet | Deferred)[] {
+    if (this._inbox === NO_ENTRIES) this._inbox = []
+    return this._inbox
+  }
+
+  /** The packet queue, made on first use. */
+  private _packets(): Queue<Packet> {
+    if (this._queue === NO_PACKETS) this._queue = new Queue<Packet>()
+    return this._queue
+  }
+
   /** Runs a state change now (owned by a multiplayer peer) or at the next poll (standalone). */
   private _event(apply: () => void): void {
     if (this._sink) apply()
-    else this._inbox.push(new Deferred(apply))
+    else this._entries().push(new Deferred(apply))
   }
 
   private _opened(): void {
@@ -854,7 +896,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
     }
     if (this._closingLocally) return
     this._countUnread()
-    this._inbox.push({ data, from: 1, channel: 0, mode: TransferMode.RELIABLE, wasString: isString, source: null })
+    this._entries().push({ data, from: 1, channel: 0, mode: TransferMode.RELIABLE, wasString: isString, source: null })
   }
 
   private _closed(code: number, reason: string): void {
