@@ -129,8 +129,8 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
   private readonly _peers = new Map<number, WebSocketPeer>()
   /** Ids whose `peer_disconnected` has not been polled yet: not reused until then. */
   private readonly _retiring = new Set<number>()
-  /** TCP connections of our own server that have not finished their handshake. */
-  private readonly _handshaking = new Set<TrackedSocket>()
+  /** TCP connections of our own server that have not finished their handshake, with the function that ends their handshake watch. */
+  private readonly _handshaking = new Map<TrackedSocket, () => void>()
   private _departed: PeerStats = createPeerStats()
   private _onHandshake: HandshakeHook | null = null
 
@@ -474,16 +474,20 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
   // ---- connections --------------------------------------------------------------------------
 
   private readonly _onTcpConnection = (socket: TrackedSocket): void => {
-    this._handshaking.add(socket)
     const timer = setTimeout(() => {
       this._handshaking.delete(socket)
       if (!socket[kAdmitted] && !socket.destroyed) socket.destroy()
     }, this.handshakeTimeout * 1000)
     timer.unref()
-    socket.once('close', () => {
+    // Ends the watch at close or admission, so an admitted connection keeps neither the timer
+    // nor this listener (memory per idle connection).
+    const done = (): void => {
       clearTimeout(timer)
       this._handshaking.delete(socket)
-    })
+      socket.off('close', done)
+    }
+    this._handshaking.set(socket, done)
+    socket.on('close', done)
   }
 
   private readonly _onUpgrade = (req: TrackedRequest, socket: TrackedSocket, head: Buffer): void => {
@@ -583,15 +587,16 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
     socket[kAdmitted] = true
     if (socket._parent) socket._parent[kAdmitted] = true
     // No longer handshaking: close() must close it with 1001, not destroy it as a pending handshake.
-    this._handshaking.delete(socket)
-    if (socket._parent) this._handshaking.delete(socket._parent)
+    this._handshaking.get(socket)?.()
+    if (socket._parent) this._handshaking.get(socket._parent)?.()
     if (this._status !== ConnectionStatus.CONNECTED || !this._server) {
       ws.terminate()
       return
     }
     const id = this.generateUniqueId()
     const scheme = this._http instanceof https.Server ? 'wss' : 'ws'
-    const url = `${scheme}://${req.headers.host ?? ''}${req.url ?? '/'}`
+    // join() makes one flat string (a template literal keeps its pieces): memory per connection.
+    const url = [scheme, '://', req.headers.host ?? '', req.url ?? '/'].join('')
     const peer = WebSocketPeer._accept(ws, url, socket.remoteAddress ?? '', socket.remotePort ?? 0, this._template, this)
     peer._id = id
     peer._sendPacket(encodeIdMessage(id), TransferMode.RELIABLE)
@@ -646,7 +651,7 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
       server.off('connection', this._onTcpConnection)
       if (this._ownsHttp) server.close()
     }
-    for (const socket of this._handshaking) socket.destroy()
+    for (const socket of this._handshaking.keys()) socket.destroy()
     this._handshaking.clear()
     for (const peer of this._peers.values()) {
       peer._sink = null
