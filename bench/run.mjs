@@ -225,7 +225,10 @@ async function runLatency(impl) {
 
 async function runMemory(impl) {
   const cfg = CONFIG.memory
-  const server = await startServer(impl)
+  // wsmp with serverRelay off: it then assigns ids and nothing else, like the ws relay. (With the
+  // relay on, every newcomer is announced to everyone: 2,000 connections cost ~4 million ADD_PEER
+  // messages, which is the protocol's price, not memory per connection.)
+  const server = await startServer(impl, impl === 'wsmp' ? { serverRelay: false } : {})
   const { child } = await spawnChild('load-child.mjs')
   // Wait until the server itself counts `n` connections (wsmp: peer_connected polled), then
   // measure after full GCs.
