@@ -597,7 +597,7 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
     const scheme = this._http instanceof https.Server ? 'wss' : 'ws'
     // join() makes one flat string (a template literal keeps its pieces): memory per connection.
     const url = [scheme, '://', req.headers.host ?? '', req.url ?? '/'].join('')
-    const peer = WebSocketPeer._accept(ws, url, socket.remoteAddress ?? '', socket.remotePort ?? 0, this._template, this)
+    const peer = WebSocketPeer._accept(ws, url, '', 0, this._template, this)
     peer._id = id
     peer._sendPacket(encodeIdMessage(id), TransferMode.RELIABLE)
     if (this.framing === 'scene' && this.serverRelay) {
