@@ -126,17 +126,18 @@ const BINARY = { binary: true }
 const TEXT = { binary: false }
 
 /**
- * Write batching (Node). The first send of an event-loop turn corks the connection's TCP socket;
- * every corked socket is uncorked together once the turn's I/O callbacks have run (setImmediate).
- * So the many small frames a relay or a broadcast writes in one turn leave in one `writev` per
- * connection instead of one system call each. A connection hands its batch to the system early
+ * Write batching (Node). The first send of a callback corks the connection's TCP socket; every
+ * corked socket is uncorked together as soon as that callback returns (process.nextTick). So the
+ * many small frames a relay or a broadcast writes while handling one socket read leave in one
+ * `writev` per connection instead of one system call each, and nothing waits for a later turn. A connection hands its batch to the system early
  * once FLUSH_AT bytes are corked, and before `_fits` reports a full outbound buffer, so
  * `outboundBufferSize` means what it meant without batching.
  */
 const FLUSH_AT = 16 * 1024
 const corked: WebSocketPeer[] = []
 let flushScheduled = false
-const setImmediateFn = (globalThis as { setImmediate?: (run: () => void) => unknown }).setImmediate
+const nodeProcess = (globalThis as { process?: { nextTick?: (run: () => void) => void } }).process
+const scheduleFlush = typeof nodeProcess?.nextTick === 'function' ? (run: () => void): void => nodeProcess.nextTick?.(run) : null
 const NodeBuffer = (globalThis as { Buffer?: { allocUnsafe(size: number): Uint8Array } }).Buffer
 
 function flushCorked(): void {
@@ -283,7 +284,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
   _id = 0
   /** @internal This connection's counters. */
   _stats: PeerStats = createPeerStats()
-  /** The TCP socket corked for this event-loop turn (see flushCorked), or null. */
+  /** The TCP socket corked until the current callback returns (see flushCorked), or null. */
   private _corkedTcp: TcpSocket | null = null
 
   constructor(options: WebSocketPeerOptions = {}) {
@@ -675,7 +676,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
   _fits(size: number): boolean {
     const limit = this._outboundBufferSize
     if (limit === 0 || (this._socket?.bufferedAmount ?? 0) + size <= limit) return true
-    // Bytes corked this turn count as queued until the system has had a chance to take them.
+    // Bytes corked in this callback count as queued until the system has had a chance to take them.
     const tcp = this._corkedTcp
     if (tcp === null) return false
     tcp.uncork()
@@ -731,7 +732,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
     }
     if (this._node) {
       const tcp = socket._socket
-      if (tcp && this._corkedTcp !== tcp && setImmediateFn) this._cork(tcp)
+      if (tcp && this._corkedTcp !== tcp && scheduleFlush) this._cork(tcp)
       if (data === sharedFrame && tcp && canWriteFrame(socket)) tcp.write((sharedWire ??= wireFrame(data)))
       else socket.send(data, binary ? BINARY : TEXT)
       if (tcp && this._corkedTcp === tcp && tcp.writableLength >= FLUSH_AT) {
@@ -746,7 +747,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
     return ErrorCode.OK
   }
 
-  /** Corks `tcp` until the end of this event-loop turn (see flushCorked). */
+  /** Corks `tcp` until the current callback returns (see flushCorked). */
   private _cork(tcp: TcpSocket): void {
     this._uncork()
     tcp.cork()
@@ -754,11 +755,11 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
     corked.push(this)
     if (!flushScheduled) {
       flushScheduled = true
-      ;(setImmediateFn as (run: () => void) => unknown)(flushCorked)
+      ;(scheduleFlush as (run: () => void) => void)(flushCorked)
     }
   }
 
-  /** @internal Hands what this turn corked to the system. */
+  /** @internal Hands what was corked to the system. */
   _uncork(): void {
     const tcp = this._corkedTcp
     if (tcp === null) return
