@@ -1,6 +1,6 @@
 // A load generator process. Receives one job over IPC and answers commands:
 //   ← { id, cmd: 'fanout', impl, port, clients, size, rate }   → { id } once every client is ready
-//   ← { id, cmd: 'latency', impl, port, size, rate, seconds, warmup } → { id, samples… } when done
+//   ← { id, cmd: 'latency', targets: [{ impl, port }], size, rate, seconds, warmup } → { id, [impl]: stats } when done
 //   ← { id, cmd: 'idle', impl, port, count, concurrency }      → { id, ready } once all are ready
 //   ← { id, cmd: 'start' }   start sending (fan-out)
 //   ← { id, cmd: 'mark' }    → { id, received, sent, throttled, closed, cpu, t }
@@ -130,52 +130,61 @@ function mark() {
 
 // ---- latency ----------------------------------------------------------------------------------
 
-async function latency({ impl, port, size, rate, seconds, warmup }) {
-  const protocol = protocols[impl]
-  const [receiver] = await connectMany(impl, port, 1, 1)
-  const [source] = await connectMany(impl, port, 1, 1)
-  clients = [receiver, source]
-  // Make sure the server knows both (wsmp announces peers; give every server the same settle time).
-  await new Promise((resolve) => setTimeout(resolve, 200))
+/**
+ * Relay latency of several servers at once: for each target a receiver and a source client; every
+ * tick sends the due messages to each target, in an order that rotates, so that stalls of this
+ * process or of the machine hit every implementation alike. One-way latency, both ends here.
+ */
+async function latency({ targets, size, rate, seconds, warmup }) {
   const total = Math.round(rate * seconds)
   const skip = Math.round(rate * warmup)
-  const sentAt = new Float64Array(total)
-  const samples = []
-  let received = 0
-  receiver.onPayload = (data, start, end) => {
-    if (end - start < 4) return
-    const seq = data.readUInt32LE(start)
-    if (seq >= total) return
-    received++
-    if (seq >= skip) {
-      const ms = performance.now() - sentAt[seq]
-      samples.push(ms)
-      if (process.env.BENCH_DEBUG && ms > 1.5) console.error(`slow ${seq} ${ms.toFixed(2)}`)
+  const runs = []
+  for (const { impl, port } of targets) {
+    const [receiver] = await connectMany(impl, port, 1, 1)
+    const [source] = await connectMany(impl, port, 1, 1)
+    clients.push(receiver, source)
+    const run = { impl, protocol: protocols[impl], receiver, source, target: impl === 'wsmp' ? receiver.id : 0, sentAt: new Float64Array(total), samples: [], received: 0, seq: 0 }
+    receiver.onPayload = (data, start, end) => {
+      if (end - start < 4) return
+      const seq = data.readUInt32LE(start)
+      if (seq >= total) return
+      run.received++
+      if (seq >= skip) run.samples.push(performance.now() - run.sentAt[seq])
     }
+    runs.push(run)
   }
+  // Let every server finish admitting both clients (wsmp announces them to each other).
+  await new Promise((resolve) => setTimeout(resolve, 200))
   const payload = Buffer.alloc(size, 0x5a)
-  const target = impl === 'wsmp' ? receiver.id : 0
-  let seq = 0
   const t0 = performance.now()
+  let turn = 0
   await new Promise((resolve) => {
     const timer = setInterval(() => {
       const due = Math.min(total, Math.floor(((performance.now() - t0) * rate) / 1000) + 1)
-      while (seq < due) {
-        payload.writeUInt32LE(seq, 0)
-        sentAt[seq] = performance.now()
-        source.send(protocol.frames(payload, target))
-        seq++
+      turn++
+      for (let k = 0; k < runs.length; k++) {
+        const run = runs[(k + turn) % runs.length]
+        while (run.seq < due) {
+          payload.writeUInt32LE(run.seq, 0)
+          run.sentAt[run.seq] = performance.now()
+          run.source.send(run.protocol.frames(payload, run.target))
+          run.seq++
+        }
       }
-      if (seq >= total) {
+      if (runs.every((run) => run.seq >= total)) {
         clearInterval(timer)
         resolve()
       }
     }, 1)
   })
-  await waitUntil(() => received >= total, 'the last latency sample', 5000).catch(() => {})
-  samples.sort((a, b) => a - b)
-  const pick = (q) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] ?? NaN
-  return { count: samples.length, lost: total - received, p50: pick(0.5), p90: pick(0.9), p99: pick(0.99), max: samples[samples.length - 1] ?? NaN }
+  await waitUntil(() => runs.every((run) => run.received >= total), 'the last latency samples', 5000).catch(() => {})
+  const out = {}
+  for (const run of runs) {
+    const samples = run.samples.sort((a, b) => a - b)
+    const pick = (q) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] ?? NaN
+    out[run.impl] = { count: samples.length, lost: total - run.received, p50: pick(0.5), p90: pick(0.9), p99: pick(0.99), max: samples[samples.length - 1] ?? NaN }
+  }
+  return out
 }
 
 // ---- commands ---------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ const ONLY = option('only', 'fanout,latency,memory,bundle').split(',')
 const ROUNDS = Number(option('rounds', quick ? 1 : 3))
 const CONFIG = {
   fanout: { clients: 20, size: 32, rate: Number(option('rate', 30_000)), window: Number(option('window', 60_000)), loadProcs: 2, warmupMs: quick ? 500 : 1000, measureMs: quick ? 1500 : 3000 },
-  latency: { size: 32, rate: 1000, seconds: quick ? 1.5 : 3, warmup: 0.5 },
+  latency: { size: 32, rate: 1000, seconds: quick ? 1.5 : 3.5, warmup: 1 },
   memory: { warmup: 100, count: quick ? 500 : 2000, concurrency: 50 },
 }
 
@@ -212,14 +212,16 @@ function saturatedSide(r) {
   return 'neither side at full CPU (I/O bound)'
 }
 
-async function runLatency(impl) {
+/** Every implementation's server at once, one load process driving them all in lockstep. */
+async function runLatency(impls) {
   const cfg = CONFIG.latency
-  const server = await startServer(impl)
+  const servers = await Promise.all(impls.map((impl) => startServer(impl)))
   const { child } = await spawnChild('load-child.mjs')
   try {
-    return await call(child, 'latency', { impl, port: server.port, ...cfg })
+    const targets = impls.map((impl, i) => ({ impl, port: servers[i].port }))
+    return await call(child, 'latency', { targets, ...cfg })
   } finally {
-    await Promise.all([end(server.child), end(child)])
+    await Promise.all([...servers.map((server) => end(server.child)), end(child)])
   }
 }
 
@@ -373,8 +375,9 @@ async function main() {
   if (ONLY.includes('latency')) {
     const runs = Object.fromEntries(IMPLS.map((impl) => [impl, []]))
     for (let round = 0; round < ROUNDS; round++) {
+      const all = await runLatency(IMPLS)
       for (const impl of IMPLS) {
-        const r = await runLatency(impl)
+        const r = all[impl]
         runs[impl].push(r)
         console.log(`latency  ${impl.padEnd(9)} round ${round + 1}: p50 ${fmt.ms(r.p50)} ms, p99 ${fmt.ms(r.p99)} ms, max ${fmt.ms(r.max)} ms (${r.count} samples, ${r.lost} lost)`)
       }
