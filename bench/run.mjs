@@ -31,7 +31,7 @@ const ONLY = option('only', 'fanout,latency,memory,bundle').split(',')
 const ROUNDS = Number(option('rounds', quick ? 1 : 3))
 const CONFIG = {
   fanout: { clients: 20, size: 32, rate: Number(option('rate', 30_000)), window: Number(option('window', 60_000)), loadProcs: 2, warmupMs: quick ? 500 : 1000, measureMs: quick ? 1500 : 3000 },
-  latency: { size: 32, rate: 1000, seconds: quick ? 1.5 : 3.5, warmup: 1 },
+  latency: { size: 32, rate: 1000, seconds: quick ? 1.5 : 2.5, warmup: 0.5, rounds: quick ? 1 : 5 },
   memory: { warmup: 100, count: quick ? 500 : 2000, concurrency: 50 },
 }
 
@@ -374,7 +374,7 @@ async function main() {
 
   if (ONLY.includes('latency')) {
     const runs = Object.fromEntries(IMPLS.map((impl) => [impl, []]))
-    for (let round = 0; round < ROUNDS; round++) {
+    for (let round = 0; round < CONFIG.latency.rounds; round++) {
       const all = await runLatency(IMPLS)
       for (const impl of IMPLS) {
         const r = all[impl]
@@ -436,6 +436,12 @@ async function main() {
       console.log(`  ${impl}: delivered/s over ${ROUNDS} round(s) ${fmt.rate(f.deliveredPerSec.min)} … ${fmt.rate(f.deliveredPerSec.max)}, µs/packet ${fmt.us(f.serverCpuPerPacketUs.min)} … ${fmt.us(f.serverCpuPerPacketUs.max)}; saturated: ${[...new Set(f.saturated)].join(', ')}`)
     }
   }
+  if (ONLY.includes('latency')) {
+    for (const impl of IMPLS) {
+      const l = results.latency[impl]
+      console.log(`  ${impl}: latency over ${CONFIG.latency.rounds} round(s) p50 ${fmt.ms(l.p50.min)} … ${fmt.ms(l.p50.max)} ms, p99 ${fmt.ms(l.p99.min)} … ${fmt.ms(l.p99.max)} ms`)
+    }
+  }
   console.log(`machine: ${info.cores} cores, ${info.cpu}, Node ${info.node}; ${results.seconds} s`)
   console.log(`BENCH_JSON ${JSON.stringify({ machine: info, ratios: results.ratios, values: Object.fromEntries(metrics.map((mt) => [mt.key, Object.fromEntries(IMPLS.map((impl) => [impl, mt.get(impl) ?? null]))])) })}`)
 
@@ -443,7 +449,7 @@ async function main() {
     const dir = join(here, 'results')
     mkdirSync(dir, { recursive: true })
     writeFileSync(join(dir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`)
-    writeFileSync(join(dir, 'chart.svg'), renderChart({ impls: IMPLS, metrics, machine: info, rounds: ROUNDS }))
+    writeFileSync(join(dir, 'chart.svg'), renderChart({ impls: IMPLS, metrics, machine: info, rounds: ROUNDS, latencyRounds: CONFIG.latency.rounds }))
     console.log(`wrote bench/results/results.json and bench/results/chart.svg`)
   }
   if (profileDir) console.log(`CPU profiles in ${profileDir}; summarise with: node bench/profile-summary.mjs ${profileDir}/wsmp-fanout.cpuprofile`)

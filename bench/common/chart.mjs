@@ -3,13 +3,13 @@
 const COLORS = { wsmp: '#2f7ed8', ws: '#8c8c8c', 'socket.io': '#e0a030' }
 const escape = (text) => String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 
-export function renderChart({ impls, metrics, machine, rounds }) {
-  const width = 760
-  const labelWidth = 230
-  const barMax = width - labelWidth - 120
+export function renderChart({ impls, metrics, machine, rounds, latencyRounds }) {
+  const width = 820
+  const labelWidth = 270
+  const barMax = width - labelWidth - 190
   const barHeight = 14
   const groupGap = 14
-  const top = 58
+  const top = 84
   const shown = metrics.filter((metric) => impls.some((impl) => Number.isFinite(metric.get(impl))))
   const groupHeight = impls.length * (barHeight + 3) + groupGap
   const height = top + shown.length * groupHeight + 40
@@ -17,12 +17,13 @@ export function renderChart({ impls, metrics, machine, rounds }) {
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif" font-size="12">`)
   out.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`)
   out.push(`<text x="12" y="22" font-size="15" font-weight="600">wsmp beside a minimal ws relay and socket.io 4.8 (pnpm bench)</text>`)
-  out.push(`<text x="12" y="40" fill="#555">${escape(`${machine.cores} cores, ${machine.cpu}, Node ${machine.node}; medians of ${rounds} round(s); bar length relative to the largest value of each metric`)}</text>`)
-  let x = width - 12
-  for (const impl of [...impls].reverse()) {
-    const w = impl.length * 7 + 22
-    x -= w
-    out.push(`<rect x="${x}" y="${top - 14}" width="10" height="10" fill="${COLORS[impl] ?? '#444'}"/><text x="${x + 14}" y="${top - 5}">${escape(impl)}</text>`)
+  out.push(`<text x="12" y="40" fill="#555">${escape(`${machine.cores} cores, ${machine.cpu}, Node ${machine.node}; medians over the rounds (fan-out ${rounds}, latency ${latencyRounds})`)}</text>`)
+  out.push(`<text x="12" y="56" fill="#555">bar length relative to the largest value of each metric</text>`)
+  let x = 12
+  for (const impl of impls) {
+    const name = impl === 'ws' ? 'ws (minimal relay)' : impl
+    out.push(`<rect x="${x}" y="${top - 16}" width="10" height="10" fill="${COLORS[impl] ?? '#444'}"/><text x="${x + 14}" y="${top - 7}">${escape(name)}</text>`)
+    x += name.length * 7 + 40
   }
   let y = top + 6
   for (const metric of shown) {
@@ -39,7 +40,9 @@ export function renderChart({ impls, metrics, machine, rounds }) {
       }
       const w = max > 0 ? Math.max(1, (value / max) * barMax) : 1
       out.push(`<rect x="${labelWidth}" y="${by}" width="${w.toFixed(1)}" height="${barHeight}" fill="${COLORS[impl] ?? '#444'}"/>`)
-      out.push(`<text x="${(labelWidth + w + 6).toFixed(1)}" y="${by + 11}">${escape(`${metric.show(value)} ${metric.unit}`)}</text>`)
+      const vsWs = metric.get('ws')
+      const note = impl === 'wsmp' && Number.isFinite(vsWs) && vsWs > 0 ? `  (${(value / vsWs).toFixed(2)}× ws)` : ''
+      out.push(`<text x="${(labelWidth + w + 6).toFixed(1)}" y="${by + 11}">${escape(`${metric.show(value)} ${metric.unit}${note}`)}</text>`)
     })
     y += groupHeight
   }
