@@ -1,17 +1,19 @@
-import { Decoder, Encoder, ExtensionCodec } from '@msgpack/msgpack'
 import { ErrorCode } from './error-code.js'
 
 /** Godot's default `encode_buffer_max_size`: 8 MiB. */
 export const DEFAULT_ENCODE_BUFFER_MAX_SIZE = 8 * 1024 * 1024
-/** The smallest and largest values `encodeBufferMaxSize` accepts (Godot's bounds). */
+/** The smallest value `encodeBufferMaxSize` accepts (Godot's bound): 1 KiB. */
 export const MIN_ENCODE_BUFFER_MAX_SIZE = 1024
+/** The largest value `encodeBufferMaxSize` accepts (Godot's bound): 256 MiB. */
 export const MAX_ENCODE_BUFFER_MAX_SIZE = 256 * 1024 * 1024
 
 /**
  * MessagePack extension types wsmp registers so that values survive the round trip that plain
  * MessagePack would flatten: typed arrays keep their type (bytes in little-endian order), `bigint`,
  * `Map`, `Set` and `ArrayBuffer` come back as themselves. `Uint8Array` is MessagePack's own `bin`,
- * `Date` its timestamp extension.
+ * `Date` its timestamp extension (type −1).
+ *
+ * Godot: none (Godot marshals its own Variant types; these play their part for JS values).
  */
 export const VarExtType = {
   BIGINT: 1,
@@ -30,6 +32,16 @@ export const VarExtType = {
   ARRAY_BUFFER: 14,
 } as const
 
+// This is a small MessagePack codec of our own (spec: github.com/msgpack/msgpack/blob/master/spec.md)
+// rather than @msgpack/msgpack, which was a third of the script-tag bundle. It writes the same bytes
+// as @msgpack/msgpack 3 with wsmp's extensions registered (the tests check both ways against it).
+
+/** Nesting deeper than this is refused both ways (arrays, maps, objects, Map and Set entries). */
+const MAX_DEPTH = 100
+/** MessagePack's timestamp extension, used for `Date`. */
+const TIMESTAMP = -1
+const TWO_32 = 2 ** 32
+
 type TypedArrayCtor =
   | Int8ArrayConstructor
   | Uint8ClampedArrayConstructor
@@ -42,75 +54,282 @@ type TypedArrayCtor =
   | BigInt64ArrayConstructor
   | BigUint64ArrayConstructor
 
-const typedArrays: [number, TypedArrayCtor][] = [
-  [VarExtType.INT8_ARRAY, Int8Array],
-  [VarExtType.UINT8_CLAMPED_ARRAY, Uint8ClampedArray],
-  [VarExtType.INT16_ARRAY, Int16Array],
-  [VarExtType.UINT16_ARRAY, Uint16Array],
-  [VarExtType.INT32_ARRAY, Int32Array],
-  [VarExtType.UINT32_ARRAY, Uint32Array],
-  [VarExtType.FLOAT32_ARRAY, Float32Array],
-  [VarExtType.FLOAT64_ARRAY, Float64Array],
-  [VarExtType.BIGINT64_ARRAY, BigInt64Array],
-  [VarExtType.BIGUINT64_ARRAY, BigUint64Array],
+/** Typed arrays by extension type − 2 (INT8_ARRAY … BIGUINT64_ARRAY). */
+const typedArrays: TypedArrayCtor[] = [
+  Int8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
 ]
 
 const text = new TextEncoder()
 const untext = new TextDecoder()
 
+// ---- encoding --------------------------------------------------------------------------------
+
+let out: Uint8Array = new Uint8Array(0)
+let pos = 0
+
+/** Reserves `n` bytes at the end of the output and returns where they start. */
+function room(n: number): number {
+  const at = pos
+  pos += n
+  if (pos > out.length) {
+    const grown = new Uint8Array(Math.max(pos * 2, 64))
+    grown.set(out.subarray(0, at))
+    out = grown
+  }
+  return at
+}
+
+/** Writes the low `size` bytes of an integer, big-endian (two's complement for negatives). */
+function be(value: number, size = 1): void {
+  const at = room(size)
+  for (let i = size - 1; i >= 0; i--, value = Math.floor(value / 256)) out[at + i] = value & 0xff
+}
+
+function raw(bytes: Uint8Array): void {
+  const at = room(bytes.length)
+  out.set(bytes, at)
+}
+
+/** A length header: `fix + n` below `limit`, else the 8-bit (when `t8`), 16- or 32-bit (`t16 + 1`) form. */
+function length(n: number, fix: number, limit: number, t8: number, t16: number): void {
+  if (n < limit) be(fix + n)
+  else if (t8 && n < 0x100) be(t8 * 256 + n, 2)
+  else if (n < 0x10000) {
+    be(t16)
+    be(n, 2)
+  } else {
+    be(t16 + 1)
+    be(n, 4)
+  }
+}
+
+function ext(type: number, n: number): void {
+  const fix = [1, 2, 4, 8, 16].indexOf(n)
+  if (fix >= 0) be(0xd4 + fix)
+  else length(n, 0, 0, 0xc7, 0xc8)
+  be(type)
+}
+
+function extBytes(type: number, bytes: Uint8Array): void {
+  ext(type, bytes.length)
+  raw(bytes)
+}
+
+/** Encodes `value` into a fresh buffer, leaving any encoding in progress untouched. */
+function encodeAlone(value: unknown, depth: number): Uint8Array {
+  const [outerOut, outerPos] = [out, pos]
+  out = new Uint8Array(0)
+  pos = 0
+  try {
+    write(value, depth)
+    return out.subarray(0, pos)
+  } finally {
+    out = outerOut
+    pos = outerPos
+  }
+}
+
+function write(value: unknown, depth: number): void {
+  if (depth > MAX_DEPTH) throw new RangeError(`nesting deeper than ${MAX_DEPTH}`)
+  if (value == null) return be(0xc0)
+  if (typeof value === 'boolean') return be(value ? 0xc3 : 0xc2)
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value)) {
+      const float = new DataView(new ArrayBuffer(9))
+      float.setUint8(0, 0xcb)
+      float.setFloat64(1, value)
+      return raw(new Uint8Array(float.buffer))
+    }
+    if (value >= -0x20 && value < 0x80) return be(value)
+    const k =
+      value >= 0
+        ? value < 0x100 ? 0 : value < 0x10000 ? 1 : value < TWO_32 ? 2 : 3
+        : value >= -0x80 ? 0 : value >= -0x8000 ? 1 : value >= -0x80000000 ? 2 : 3
+    be((value >= 0 ? 0xcc : 0xd0) + k)
+    return be(value, 1 << k)
+  }
+  if (typeof value === 'string') {
+    const bytes = text.encode(value)
+    length(bytes.length, 0xa0, 32, 0xd9, 0xda)
+    return raw(bytes)
+  }
+  if (typeof value === 'bigint') return extBytes(VarExtType.BIGINT, text.encode(value.toString()))
+  if (typeof value !== 'object') throw new TypeError(`cannot encode a ${typeof value}`)
+  if (value instanceof Date) {
+    const ms = value.getTime()
+    if (Number.isNaN(ms)) throw new RangeError('cannot encode an invalid Date')
+    const sec = Math.floor(ms / 1000)
+    const nsec = (ms - sec * 1000) * 1e6
+    if (sec < 0 || sec >= 2 ** 34) {
+      ext(TIMESTAMP, 12)
+      be(nsec, 4)
+      return be(sec, 8)
+    }
+    if (nsec === 0 && sec < TWO_32) {
+      ext(TIMESTAMP, 4)
+      return be(sec, 4)
+    }
+    ext(TIMESTAMP, 8)
+    be(nsec * 4 + Math.floor(sec / TWO_32), 4)
+    return be(sec, 4)
+  }
+  const typed = typedArrays.findIndex((Ctor) => value instanceof Ctor)
+  if (typed >= 0) return extBytes(typed + 2, bytesOf(value as ArrayBufferView))
+  if (value instanceof Map || value instanceof Set) {
+    return extBytes(value instanceof Map ? VarExtType.MAP : VarExtType.SET, encodeAlone([...value], depth + 1))
+  }
+  if (value instanceof ArrayBuffer) return extBytes(VarExtType.ARRAY_BUFFER, new Uint8Array(value))
+  if (Array.isArray(value)) {
+    length(value.length, 0x90, 16, 0, 0xdc)
+    for (const item of value) write(item, depth + 1)
+    return
+  }
+  if (ArrayBuffer.isView(value)) {
+    length(value.byteLength, 0, 0, 0xc4, 0xc5)
+    return raw(bytesOf(value))
+  }
+  const keys = Object.keys(value)
+  length(keys.length, 0x80, 16, 0, 0xde)
+  for (const key of keys) {
+    write(key, depth + 1)
+    write((value as Record<string, unknown>)[key], depth + 1)
+  }
+}
+
 function bytesOf(view: ArrayBufferView): Uint8Array {
   return new Uint8Array(view.buffer, view.byteOffset, view.byteLength)
 }
 
-const extensionCodec = new ExtensionCodec()
-extensionCodec.register({
-  type: VarExtType.BIGINT,
-  encode: (value) => (typeof value === 'bigint' ? text.encode(value.toString()) : null),
-  decode: (data) => {
-    const digits = untext.decode(data)
+// ---- decoding --------------------------------------------------------------------------------
+
+let src: Uint8Array = new Uint8Array(0)
+let at = 0
+
+/** Consumes `n` bytes and returns where they start; throws past the end. */
+function take(n: number): number {
+  const start = at
+  if ((at += n) > src.length) throw new RangeError(`unexpected end of data at byte ${start} (${n} more needed)`)
+  return start
+}
+
+/** Reads an `n`-byte big-endian integer. */
+function num(n: number, signed = false): number {
+  if (n === 8) return num(4, signed) * TWO_32 + num(4)
+  const start = take(n)
+  let value = 0
+  for (let i = 0; i < n; i++) value = value * 256 + (src[start + i] as number)
+  return signed && (src[start] as number) > 0x7f ? value - 2 ** (8 * n) : value
+}
+
+function count(n: number, bytesEach: number): number {
+  if (n * bytesEach > src.length - at) throw new RangeError(`unexpected end of data: ${n} items announced at byte ${at}`)
+  return n
+}
+
+function read(depth: number): unknown {
+  if (depth > MAX_DEPTH) throw new RangeError(`nesting deeper than ${MAX_DEPTH}`)
+  const b = src[take(1)] as number
+  if (b < 0x80) return b
+  if (b >= 0xe0) return b - 0x100
+  if (b < 0x90) return readMap(b - 0x80, depth)
+  if (b < 0xa0) return readArray(b - 0x90, depth)
+  if (b < 0xc0) return readString(b - 0xa0)
+  if (b >= 0xcc && b <= 0xd3) return num(1 << ((b - 0xcc) & 3), b > 0xcf)
+  if (b >= 0xd4 && b <= 0xd8) return readExt(1 << (b - 0xd4), depth)
+  if (b >= 0xc4 && b <= 0xc6) {
+    const start = take(num(1 << (b - 0xc4)))
+    return src.slice(start, at)
+  }
+  if (b >= 0xc7 && b <= 0xc9) return readExt(num(1 << (b - 0xc7)), depth)
+  if (b === 0xca || b === 0xcb) {
+    const size = b === 0xca ? 4 : 8
+    const view = new DataView(src.buffer, src.byteOffset + take(size), size)
+    return size === 4 ? view.getFloat32(0) : view.getFloat64(0)
+  }
+  if (b >= 0xd9 && b <= 0xdb) return readString(num(1 << (b - 0xd9)))
+  if (b === 0xdc || b === 0xdd) return readArray(num(b === 0xdc ? 2 : 4), depth)
+  if (b === 0xde || b === 0xdf) return readMap(num(b === 0xde ? 2 : 4), depth)
+  if (b === 0xc0) return null
+  if (b === 0xc2 || b === 0xc3) return b === 0xc3
+  throw new RangeError(`unknown type byte 0xc1 at byte ${at - 1}`)
+}
+
+function readString(n: number): string {
+  const start = take(n)
+  return untext.decode(src.subarray(start, at))
+}
+
+function readArray(n: number, depth: number): unknown[] {
+  const items: unknown[] = []
+  for (let i = count(n, 1); i > 0; i--) items.push(read(depth + 1))
+  return items
+}
+
+function readMap(n: number, depth: number): Record<string, unknown> {
+  const object: Record<string, unknown> = {}
+  for (let i = count(n, 2); i > 0; i--) {
+    const key = read(depth + 1)
+    if (typeof key !== 'string' && typeof key !== 'number') throw new TypeError(`map keys must be strings or numbers, got ${key === null ? 'nil' : typeof key}`)
+    if (key === '__proto__') throw new TypeError('the map key __proto__ is not allowed')
+    object[key] = read(depth + 1)
+  }
+  return object
+}
+
+function readExt(n: number, depth: number): unknown {
+  const type = num(1, true)
+  if (type === TIMESTAMP) {
+    let sec: number
+    let nsec = 0
+    if (n === 4) sec = num(4)
+    else if (n === 8) {
+      const high = num(4)
+      sec = (high & 3) * TWO_32 + num(4)
+      nsec = high >>> 2
+    } else if (n === 12) {
+      nsec = num(4)
+      sec = num(8, true)
+    } else throw new RangeError(`a timestamp has 4, 8 or 12 bytes, not ${n}`)
+    return new Date(sec * 1e3 + nsec / 1e6)
+  }
+  const start = take(n)
+  const end = at
+  const body = src.subarray(start, end)
+  if (type === VarExtType.BIGINT) {
+    const digits = untext.decode(body)
     if (!/^-?\d+$/.test(digits)) throw new RangeError('malformed bigint')
     return BigInt(digits)
-  },
-})
-for (const [type, Ctor] of typedArrays) {
-  extensionCodec.register({
-    type,
-    encode: (value) => (value instanceof Ctor ? bytesOf(value) : null),
-    decode: (data) => {
-      if (data.byteLength % Ctor.BYTES_PER_ELEMENT !== 0) throw new RangeError(`malformed ${Ctor.name}`)
-      // Copy into a fresh, aligned buffer: the packet's bytes may start at any offset.
-      return new Ctor(data.slice().buffer)
-    },
-  })
-}
-extensionCodec.register({
-  type: VarExtType.MAP,
-  encode: (value) => (value instanceof Map ? encoder.encode([...value]) : null),
-  decode: (data) => {
-    const entries = decoder.decode(data)
-    if (!Array.isArray(entries) || !entries.every((e) => Array.isArray(e) && e.length === 2)) {
-      throw new RangeError('malformed Map')
+  }
+  const Ctor = typedArrays[type - 2]
+  if (Ctor) {
+    if (n % Ctor.BYTES_PER_ELEMENT !== 0) throw new RangeError(`malformed ${Ctor.name}`)
+    // Copy into a fresh, aligned buffer: the packet's bytes may start at any offset.
+    return new Ctor(body.slice().buffer)
+  }
+  if (type === VarExtType.MAP || type === VarExtType.SET) {
+    at = start
+    const items = read(depth + 1)
+    const isMap = type === VarExtType.MAP
+    if (at !== end || !Array.isArray(items) || (isMap && !items.every((e) => Array.isArray(e) && e.length === 2))) {
+      throw new RangeError(`malformed ${isMap ? 'Map' : 'Set'}`)
     }
-    return new Map(entries as [unknown, unknown][])
-  },
-})
-extensionCodec.register({
-  type: VarExtType.SET,
-  encode: (value) => (value instanceof Set ? encoder.encode([...value]) : null),
-  decode: (data) => {
-    const items = decoder.decode(data)
-    if (!Array.isArray(items)) throw new RangeError('malformed Set')
-    return new Set(items)
-  },
-})
-extensionCodec.register({
-  type: VarExtType.ARRAY_BUFFER,
-  encode: (value) => (value instanceof ArrayBuffer ? new Uint8Array(value) : null),
-  decode: (data) => data.slice().buffer,
-})
+    return isMap ? new Map(items as [unknown, unknown][]) : new Set(items)
+  }
+  if (type === VarExtType.ARRAY_BUFFER) return body.slice().buffer
+  // An extension wsmp does not know: handed over as is.
+  return { type, data: body.slice() }
+}
 
-const encoder = new Encoder({ extensionCodec })
-const decoder = new Decoder({ extensionCodec })
+// ---- API -------------------------------------------------------------------------------------
 
 /** The outcome of {@link encodeVar}: bytes, or an error code with a reason. */
 export type EncodeVarResult =
@@ -123,14 +342,14 @@ export type DecodeVarResult = { ok: true; value: unknown } | { ok: false; error:
 /**
  * Encodes a value as MessagePack (with wsmp's extension types). Fails with `ERR_OUT_OF_MEMORY` past
  * `maxSize` bytes and `ERR_INVALID_PARAMETER` for values MessagePack cannot carry (functions,
- * symbols, nesting deeper than 100).
+ * symbols, invalid dates, nesting deeper than 100).
  *
  * Godot: the encoding half of `PacketPeer.put_var` (Godot marshals Variants; wsmp uses MessagePack).
  */
 export function encodeVar(value: unknown, maxSize = DEFAULT_ENCODE_BUFFER_MAX_SIZE): EncodeVarResult {
   let bytes: Uint8Array
   try {
-    bytes = encoder.encode(value)
+    bytes = encodeAlone(value, 1)
   } catch (err) {
     return { ok: false, error: ErrorCode.ERR_INVALID_PARAMETER, reason: `putVar: cannot encode value: ${(err as Error).message}` }
   }
@@ -146,14 +365,22 @@ export function encodeVar(value: unknown, maxSize = DEFAULT_ENCODE_BUFFER_MAX_SI
 
 /**
  * Decodes one MessagePack value (with wsmp's extension types). Fails with `ERR_INVALID_DATA` for
- * bytes that are not exactly one valid value; never throws.
+ * bytes that are not exactly one valid value (truncated, trailing bytes, the unused type byte 0xc1,
+ * map keys other than strings and numbers, the key `__proto__`, nesting deeper than 100); never
+ * throws.
  *
  * Godot: the decoding half of `PacketPeer.get_var`.
  */
 export function decodeVar(bytes: Uint8Array): DecodeVarResult {
+  src = bytes
+  at = 0
   try {
-    return { ok: true, value: decoder.decode(bytes) }
+    const value = read(1)
+    if (at !== bytes.length) throw new RangeError(`${bytes.length - at} extra byte(s) after the value`)
+    return { ok: true, value }
   } catch (err) {
     return { ok: false, error: ErrorCode.ERR_INVALID_DATA, reason: `getVar: packet is not a valid MessagePack value: ${(err as Error).message}` }
+  } finally {
+    src = new Uint8Array(0)
   }
 }
