@@ -38,9 +38,16 @@ export const VarExtType = {
 
 /** Nesting deeper than this is refused both ways (arrays, maps, objects, Map and Set entries). */
 const MAX_DEPTH = 100
+const TOO_DEEP = `nesting deeper than ${MAX_DEPTH}`
 /** MessagePack's timestamp extension, used for `Date`. */
 const TIMESTAMP = -1
 const TWO_32 = 2 ** 32
+const EMPTY = new Uint8Array(0)
+
+/** Throws the reason a value cannot be encoded or bytes cannot be decoded. */
+function fail(reason: string): never {
+  throw new RangeError(reason)
+}
 
 type TypedArrayCtor =
   | Int8ArrayConstructor
@@ -69,11 +76,13 @@ const typedArrays: TypedArrayCtor[] = [
 ]
 
 const text = new TextEncoder()
+/** float 64: the tag, then the value, big-endian. */
+const float = new DataView(Uint8Array.of(0xcb, 0, 0, 0, 0, 0, 0, 0, 0).buffer)
 const untext = new TextDecoder()
 
 // ---- encoding --------------------------------------------------------------------------------
 
-let out: Uint8Array = new Uint8Array(0)
+let out: Uint8Array = EMPTY
 let pos = 0
 
 /** Reserves `n` bytes at the end of the output and returns where they start. */
@@ -127,7 +136,7 @@ function extBytes(type: number, bytes: Uint8Array): void {
 /** Encodes `value` into a fresh buffer, leaving any encoding in progress untouched. */
 function encodeAlone(value: unknown, depth: number): Uint8Array {
   const [outerOut, outerPos] = [out, pos]
-  out = new Uint8Array(0)
+  out = EMPTY
   pos = 0
   try {
     write(value, depth)
@@ -139,13 +148,11 @@ function encodeAlone(value: unknown, depth: number): Uint8Array {
 }
 
 function write(value: unknown, depth: number): void {
-  if (depth > MAX_DEPTH) throw new RangeError(`nesting deeper than ${MAX_DEPTH}`)
+  if (depth > MAX_DEPTH) fail(TOO_DEEP)
   if (value == null) return be(0xc0)
   if (typeof value === 'boolean') return be(value ? 0xc3 : 0xc2)
   if (typeof value === 'number') {
     if (!Number.isSafeInteger(value)) {
-      const float = new DataView(new ArrayBuffer(9))
-      float.setUint8(0, 0xcb)
       float.setFloat64(1, value)
       return raw(new Uint8Array(float.buffer))
     }
@@ -163,10 +170,10 @@ function write(value: unknown, depth: number): void {
     return raw(bytes)
   }
   if (typeof value === 'bigint') return extBytes(VarExtType.BIGINT, text.encode(value.toString()))
-  if (typeof value !== 'object') throw new TypeError(`cannot encode a ${typeof value}`)
+  if (typeof value !== 'object') fail(`cannot encode a ${typeof value}`)
   if (value instanceof Date) {
     const ms = value.getTime()
-    if (Number.isNaN(ms)) throw new RangeError('cannot encode an invalid Date')
+    if (Number.isNaN(ms)) fail('cannot encode an invalid Date')
     const sec = Math.floor(ms / 1000)
     const nsec = (ms - sec * 1000) * 1e6
     if (sec < 0 || sec >= 2 ** 34) {
@@ -211,14 +218,13 @@ function bytesOf(view: ArrayBufferView): Uint8Array {
 
 // ---- decoding --------------------------------------------------------------------------------
 
-let src: Uint8Array = new Uint8Array(0)
+let src: Uint8Array = EMPTY
 let at = 0
 
 /** Consumes `n` bytes and returns where they start; throws past the end. */
 function take(n: number): number {
-  const start = at
-  if ((at += n) > src.length) throw new RangeError(`unexpected end of data at byte ${start} (${n} more needed)`)
-  return start
+  if ((at += n) > src.length) fail('truncated')
+  return at - n
 }
 
 /** Reads an `n`-byte big-endian integer. */
@@ -230,37 +236,34 @@ function num(n: number, signed = false): number {
   return signed && (src[start] as number) > 0x7f ? value - 2 ** (8 * n) : value
 }
 
-function count(n: number, bytesEach: number): number {
-  if (n * bytesEach > src.length - at) throw new RangeError(`unexpected end of data: ${n} items announced at byte ${at}`)
-  return n
-}
 
 function read(depth: number): unknown {
-  if (depth > MAX_DEPTH) throw new RangeError(`nesting deeper than ${MAX_DEPTH}`)
+  if (depth > MAX_DEPTH) fail(TOO_DEEP)
   const b = src[take(1)] as number
-  if (b < 0x80) return b
-  if (b >= 0xe0) return b - 0x100
-  if (b < 0x90) return readMap(b - 0x80, depth)
-  if (b < 0xa0) return readArray(b - 0x90, depth)
-  if (b < 0xc0) return readString(b - 0xa0)
-  if (b >= 0xcc && b <= 0xd3) return num(1 << ((b - 0xcc) & 3), b > 0xcf)
-  if (b >= 0xd4 && b <= 0xd8) return readExt(1 << (b - 0xd4), depth)
-  if (b >= 0xc4 && b <= 0xc6) {
-    const start = take(num(1 << (b - 0xc4)))
-    return src.slice(start, at)
-  }
-  if (b >= 0xc7 && b <= 0xc9) return readExt(num(1 << (b - 0xc7)), depth)
-  if (b === 0xca || b === 0xcb) {
-    const size = b === 0xca ? 4 : 8
+  // Positive and negative fixint.
+  if (b < 0x80 || b > 0xdf) return (b << 24) >> 24
+  // fixmap, fixarray, fixstr.
+  if (b < 0xc0) return b < 0x90 ? readMap(b & 15, depth) : b < 0xa0 ? readArray(b & 15, depth) : readString(b & 31)
+  // str 8/16/32, array 16/32, map 16/32.
+  if (b > 0xd8) return b < 0xdc ? readString(num(1 << (b - 0xd9))) : b < 0xde ? readArray(num(2 << (b - 0xdc)), depth) : readMap(num(2 << (b - 0xde)), depth)
+  // fixext 1 … 16; uint 8 … 64 and int 8 … 64.
+  if (b > 0xcb) return b > 0xd3 ? readExt(1 << (b - 0xd4), depth) : num(1 << ((b - 0xcc) & 3), b > 0xcf)
+  // float 32/64.
+  if (b > 0xc9) {
+    const size = b < 0xcb ? 4 : 8
     const view = new DataView(src.buffer, src.byteOffset + take(size), size)
-    return size === 4 ? view.getFloat32(0) : view.getFloat64(0)
+    return size < 8 ? view.getFloat32(0) : view.getFloat64(0)
   }
-  if (b >= 0xd9 && b <= 0xdb) return readString(num(1 << (b - 0xd9)))
-  if (b === 0xdc || b === 0xdd) return readArray(num(b === 0xdc ? 2 : 4), depth)
-  if (b === 0xde || b === 0xdf) return readMap(num(b === 0xde ? 2 : 4), depth)
-  if (b === 0xc0) return null
-  if (b === 0xc2 || b === 0xc3) return b === 0xc3
-  throw new RangeError(`unknown type byte 0xc1 at byte ${at - 1}`)
+  // ext 8/16/32.
+  if (b > 0xc6) return readExt(num(1 << (b - 0xc7)), depth)
+  // bin 8/16/32: a copy, so the value does not pin the packet's buffer.
+  if (b > 0xc3) {
+    const n = num(1 << (b - 0xc4))
+    return src.slice(take(n), at)
+  }
+  if (b === 0xc1) fail('type byte 0xc1')
+  // nil, false, true.
+  return b < 0xc2 ? null : b > 0xc2
 }
 
 function readString(n: number): string {
@@ -270,16 +273,16 @@ function readString(n: number): string {
 
 function readArray(n: number, depth: number): unknown[] {
   const items: unknown[] = []
-  for (let i = count(n, 1); i > 0; i--) items.push(read(depth + 1))
+  // Every item takes at least one byte, so a huge announced length fails at the end of the data.
+  for (let i = n; i > 0; i--) items.push(read(depth + 1))
   return items
 }
 
 function readMap(n: number, depth: number): Record<string, unknown> {
   const object: Record<string, unknown> = {}
-  for (let i = count(n, 2); i > 0; i--) {
+  for (let i = n; i > 0; i--) {
     const key = read(depth + 1)
-    if (typeof key !== 'string' && typeof key !== 'number') throw new TypeError(`map keys must be strings or numbers, got ${key === null ? 'nil' : typeof key}`)
-    if (key === '__proto__') throw new TypeError('the map key __proto__ is not allowed')
+    if ((typeof key !== 'string' && typeof key !== 'number') || key === '__proto__') fail(`map key ${String(key)}`)
     object[key] = read(depth + 1)
   }
   return object
@@ -298,7 +301,7 @@ function readExt(n: number, depth: number): unknown {
     } else if (n === 12) {
       nsec = num(4)
       sec = num(8, true)
-    } else throw new RangeError(`a timestamp has 4, 8 or 12 bytes, not ${n}`)
+    } else fail('timestamp size')
     return new Date(sec * 1e3 + nsec / 1e6)
   }
   const start = take(n)
@@ -306,12 +309,12 @@ function readExt(n: number, depth: number): unknown {
   const body = src.subarray(start, end)
   if (type === VarExtType.BIGINT) {
     const digits = untext.decode(body)
-    if (!/^-?\d+$/.test(digits)) throw new RangeError('malformed bigint')
+    if (!/^-?\d+$/.test(digits)) fail('bigint')
     return BigInt(digits)
   }
   const Ctor = typedArrays[type - 2]
   if (Ctor) {
-    if (n % Ctor.BYTES_PER_ELEMENT !== 0) throw new RangeError(`malformed ${Ctor.name}`)
+    if (n % Ctor.BYTES_PER_ELEMENT) fail(Ctor.name)
     // Copy into a fresh, aligned buffer: the packet's bytes may start at any offset.
     return new Ctor(body.slice().buffer)
   }
@@ -320,7 +323,7 @@ function readExt(n: number, depth: number): unknown {
     const items = read(depth + 1)
     const isMap = type === VarExtType.MAP
     if (at !== end || !Array.isArray(items) || (isMap && !items.every((e) => Array.isArray(e) && e.length === 2))) {
-      throw new RangeError(`malformed ${isMap ? 'Map' : 'Set'}`)
+      fail(isMap ? 'Map' : 'Set')
     }
     return isMap ? new Map(items as [unknown, unknown][]) : new Set(items)
   }
@@ -376,11 +379,11 @@ export function decodeVar(bytes: Uint8Array): DecodeVarResult {
   at = 0
   try {
     const value = read(1)
-    if (at !== bytes.length) throw new RangeError(`${bytes.length - at} extra byte(s) after the value`)
+    if (at !== bytes.length) fail('trailing bytes')
     return { ok: true, value }
   } catch (err) {
-    return { ok: false, error: ErrorCode.ERR_INVALID_DATA, reason: `getVar: packet is not a valid MessagePack value: ${(err as Error).message}` }
+    return { ok: false, error: ErrorCode.ERR_INVALID_DATA, reason: `getVar: not one MessagePack value (${(err as Error).message})` }
   } finally {
-    src = new Uint8Array(0)
+    src = EMPTY
   }
 }

@@ -152,18 +152,18 @@ describe('in-house MessagePack codec against @msgpack/msgpack', () => {
   it('never throws on bad bytes: ERR_INVALID_DATA with a reason', () => {
     const deep = new Uint8Array(200).fill(0x91)
     const cases: [string, number[] | Uint8Array, RegExp][] = [
-      ['empty', [], /end of data/],
-      ['truncated str', [0xa5, 0x61], /end of data/],
-      ['truncated array', [0x92, 0x01], /end of data/],
-      ['huge announced array', [0xdd, 0xff, 0xff, 0xff, 0xff], /end of data/],
-      ['trailing bytes', [0x01, 0x02], /extra byte/],
-      ['0xc1', [0xc1], /unknown type byte/],
+      ['empty', [], /truncated/],
+      ['truncated str', [0xa5, 0x61], /truncated/],
+      ['truncated array', [0x92, 0x01], /truncated/],
+      ['huge announced array', [0xdd, 0xff, 0xff, 0xff, 0xff], /truncated/],
+      ['trailing bytes', [0x01, 0x02], /trailing bytes/],
+      ['0xc1', [0xc1], /type byte 0xc1/],
       ['__proto__ key', [0x81, 0xa9, ...new TextEncoder().encode('__proto__'), 0x01], /__proto__/],
-      ['nil key', [0x81, 0xc0, 0x01], /map keys/],
+      ['nil key', [0x81, 0xc0, 0x01], /map key null/],
       ['bad timestamp length', [0xd5, 0xff, 0, 0], /timestamp/],
       ['bad bigint', [0xd4, 0x01, 0x78], /bigint/],
       ['misaligned Int16Array', [0xc7, 0x03, 0x04, 1, 2, 3], /Int16Array/],
-      ['Map of non-pairs', [0xd5, 0x0c, 0x91, 0x01], /Map/],
+      ['Map of non-pairs', [0xd5, 0x0c, 0x91, 0x01], /\(Map\)/],
       ['nesting past 100', deep, /nesting/],
     ]
     for (const [name, bytes, reason] of cases) {
@@ -171,6 +171,7 @@ describe('in-house MessagePack codec against @msgpack/msgpack', () => {
       expect(result.ok, name).toBe(false)
       if (!result.ok) {
         expect(result.error, name).toBe(ErrorCode.ERR_INVALID_DATA)
+        expect(result.reason, name).toMatch(/^getVar: not one MessagePack value \(/)
         expect(result.reason, name).toMatch(reason)
       }
     }
