@@ -35,7 +35,7 @@ function ts(name) {
   })
 }
 
-/** Prints the gzipped size of the script-tag bundle once it is written; fails the build over the limit. */
+/** Prints the gzipped size of the script-tag bundle once it is written, and warns over the limit. */
 function reportSize() {
   return {
     name: 'report-size',
@@ -44,7 +44,8 @@ function reportSize() {
         if (file.type !== 'chunk') continue
         const gz = gzipSync(file.code, { level: 9 }).length
         console.log(`${options.file}: ${(file.code.length / 1024).toFixed(1)} KB min, ${(gz / 1024).toFixed(2)} KB gzip (limit ${IIFE_GZIP_LIMIT / 1024} KB)`)
-        if (gz > IIFE_GZIP_LIMIT) this.error(`${options.file} is ${gz} bytes gzipped, over the ${IIFE_GZIP_LIMIT}-byte limit`)
+        // Over the limit the build still succeeds (so the other tests run); the bundle-size test fails.
+        if (gz > IIFE_GZIP_LIMIT) this.warn(`${options.file} is ${gz} bytes gzipped, over the ${IIFE_GZIP_LIMIT}-byte limit`)
       }
     },
   }
@@ -177,8 +178,10 @@ export default [
             ecma: 2020,
             compress: { passes: 3, unsafe_arrows: true, pure_getters: true, unsafe: true, unsafe_methods: true, unsafe_math: true, keep_fargs: false, unsafe_comps: true },
             // Members whose names start with `_` are wsmp's internals: nothing outside the bundle
-            // reads them in a browser (`ws` internals like `_socket` exist only in Node).
-            mangle: { properties: { regex: /^_|^(items|head|unsafeClient|trustedCaChain|commonNameOverride|privateKey|ownCertificate)$/, builtins: true } },
+            // reads them in a browser (`ws` internals like `_socket` exist only in Node). The named
+            // ones are TypeScript `private` fields (Queue, TLSOptions) that no public member shares;
+            // `builtins` lets `items` and `head` be mangled although the DOM has properties so named.
+            mangle: { properties: { regex: /^_[a-z]|^(items|head|unsafeClient|trustedCaChain|commonNameOverride|privateKey|ownCertificate)$/, builtins: true } },
           }),
           reportSize(),
         ],
