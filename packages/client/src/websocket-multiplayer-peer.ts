@@ -88,6 +88,7 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
   override get logger() {
     return super.logger
   }
+  /** Sets `logger`; the getter says which values are accepted. */
   override set logger(value) {
     super.logger = value
     this._template.logger = value
@@ -97,6 +98,7 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
   get handshakeHeaders(): string[] {
     return this._template.handshakeHeaders
   }
+  /** Sets `handshakeHeaders`; the getter says which values are accepted. */
   set handshakeHeaders(value: string[]) {
     this._template.handshakeHeaders = value
   }
@@ -109,6 +111,7 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
   get handshakeTimeout(): number {
     return this._handshakeTimeout
   }
+  /** Sets `handshakeTimeout`; the getter says which values are accepted. */
   set handshakeTimeout(value: number) {
     if (typeof value !== 'number' || Number.isNaN(value)) throw new TypeError('handshakeTimeout must be a number of seconds')
     if (value <= 0) {
@@ -122,6 +125,7 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
   get heartbeatInterval(): number {
     return this._template.heartbeatInterval
   }
+  /** Sets `heartbeatInterval`; the getter says which values are accepted. */
   set heartbeatInterval(value: number) {
     this._template.heartbeatInterval = value
   }
@@ -130,6 +134,7 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
   get inboundBufferSize(): number {
     return this._template.inboundBufferSize
   }
+  /** Sets `inboundBufferSize`; the getter says which values are accepted. */
   set inboundBufferSize(value: number) {
     this._template.inboundBufferSize = value
   }
@@ -138,6 +143,7 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
   get maxQueuedPackets(): number {
     return this._template.maxQueuedPackets
   }
+  /** Sets `maxQueuedPackets`; the getter says which values are accepted. */
   set maxQueuedPackets(value: number) {
     this._template.maxQueuedPackets = value
   }
@@ -146,6 +152,7 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
   get outboundBufferSize(): number {
     return this._template.outboundBufferSize
   }
+  /** Sets `outboundBufferSize`; the getter says which values are accepted. */
   set outboundBufferSize(value: number) {
     this._template.outboundBufferSize = value
   }
@@ -154,6 +161,7 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
   get supportedProtocols(): string[] {
     return this._template.supportedProtocols
   }
+  /** Sets `supportedProtocols`; the getter says which values are accepted. */
   set supportedProtocols(value: string[]) {
     this._template.supportedProtocols = value
   }
@@ -164,6 +172,7 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
   get framing(): Framing {
     return this._framing
   }
+  /** Sets `framing`; the getter says which values are accepted. */
   set framing(value: Framing) {
     if (!FRAMINGS.includes(value)) throw new TypeError(`framing must be 'scene' or 'raw', got ${String(value)}`)
     if (this._status !== ConnectionStatus.DISCONNECTED) {
@@ -181,6 +190,7 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
   get serverRelay(): boolean {
     return this._serverRelay
   }
+  /** Sets `serverRelay`; the getter says which values are accepted. */
   set serverRelay(value: boolean) {
     this._serverRelay = Boolean(value)
   }

@@ -18,16 +18,22 @@ import {
 
 /** Godot: `WebSocketPeer.State` (`STATE_CONNECTING` … `STATE_CLOSED`). */
 export const WebSocketState = {
+  /** Godot: `STATE_CONNECTING`. */
   CONNECTING: 0,
+  /** Godot: `STATE_OPEN`. */
   OPEN: 1,
+  /** Godot: `STATE_CLOSING`. */
   CLOSING: 2,
+  /** Godot: `STATE_CLOSED`. */
   CLOSED: 3,
 } as const
 export type WebSocketState = (typeof WebSocketState)[keyof typeof WebSocketState]
 
 /** Godot: `WebSocketPeer.WriteMode` (`WRITE_MODE_TEXT`, `WRITE_MODE_BINARY`). */
 export const WriteMode = {
+  /** A text (UTF-8) message. Godot: `WRITE_MODE_TEXT`. */
   TEXT: 0,
+  /** A binary message (the default). Godot: `WRITE_MODE_BINARY`. */
   BINARY: 1,
 } as const
 export type WriteMode = (typeof WriteMode)[keyof typeof WriteMode]
@@ -36,9 +42,11 @@ export type WriteMode = (typeof WriteMode)[keyof typeof WriteMode]
 export interface PeerStats {
   /** Messages received (the id message and framing included). */
   packetsIn: number
+  /** Bytes received, in whole messages. */
   bytesIn: number
   /** Messages sent. */
   packetsOut: number
+  /** Bytes sent, in whole messages. */
   bytesOut: number
   /** Messages that broke the framing rules (truncated, unknown or misdirected commands). */
   protocolErrors: number
@@ -51,9 +59,11 @@ export function createPeerStats(): PeerStats {
   return { packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0, protocolErrors: 0, dropped: {} }
 }
 
-/** Godot's WebSocketPeer defaults. */
+/** Godot's default `inbound_buffer_size`: the largest message accepted, in bytes. */
 export const DEFAULT_INBOUND_BUFFER_SIZE = 65535
+/** Godot's default `outbound_buffer_size`: bytes that may wait to be sent. */
 export const DEFAULT_OUTBOUND_BUFFER_SIZE = 65535
+/** Godot's default `max_queued_packets`: unread packets per connection. */
 export const DEFAULT_MAX_QUEUED_PACKETS = 4096
 
 /** Options of a {@link WebSocketPeer}; each is also a property. */
@@ -193,6 +203,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
   get handshakeHeaders(): string[] {
     return [...this._handshakeHeaders]
   }
+  /** Sets `handshakeHeaders`; the getter says which values are accepted. */
   set handshakeHeaders(value: string[]) {
     const lines = stringList('handshakeHeaders', value)
     const bad = lines.find((line) => !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+:/.test(line))
@@ -212,6 +223,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
   get heartbeatInterval(): number {
     return this._heartbeatInterval
   }
+  /** Sets `heartbeatInterval`; the getter says which values are accepted. */
   set heartbeatInterval(value: number) {
     if (typeof value !== 'number' || !Number.isFinite(value)) throw new TypeError('heartbeatInterval must be a number of seconds')
     if (value < 0) {
@@ -230,6 +242,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
   get inboundBufferSize(): number {
     return this._inboundBufferSize
   }
+  /** Sets `inboundBufferSize`; the getter says which values are accepted. */
   set inboundBufferSize(value: number) {
     if (!positiveInteger('inboundBufferSize', value, 1)) {
       this._warn(`inboundBufferSize must be at least 1; keeping ${this._inboundBufferSize}`)
@@ -246,6 +259,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
   get maxQueuedPackets(): number {
     return this._maxQueuedPackets
   }
+  /** Sets `maxQueuedPackets`; the getter says which values are accepted. */
   set maxQueuedPackets(value: number) {
     if (!positiveInteger('maxQueuedPackets', value, 1)) {
       this._warn(`maxQueuedPackets must be at least 1; keeping ${this._maxQueuedPackets}`)
@@ -262,6 +276,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
   get outboundBufferSize(): number {
     return this._outboundBufferSize
   }
+  /** Sets `outboundBufferSize`; the getter says which values are accepted. */
   set outboundBufferSize(value: number) {
     if (!positiveInteger('outboundBufferSize', value, 0)) {
       this._warn(`outboundBufferSize must not be negative; keeping ${this._outboundBufferSize}`)
@@ -278,6 +293,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
   get supportedProtocols(): string[] {
     return [...this._supportedProtocols]
   }
+  /** Sets `supportedProtocols`; the getter says which values are accepted. */
   set supportedProtocols(value: string[]) {
     this._supportedProtocols = stringList('supportedProtocols', value).map((p) => p.trim()).filter((p) => p.length > 0)
   }

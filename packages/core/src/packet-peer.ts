@@ -46,6 +46,7 @@ export abstract class PacketPeer {
   get encodeBufferMaxSize(): number {
     return this._encodeBufferMaxSize
   }
+  /** Sets `encodeBufferMaxSize`; the getter says which values are accepted. */
   set encodeBufferMaxSize(value: number) {
     if (typeof value !== 'number' || !Number.isFinite(value)) throw new TypeError('encodeBufferMaxSize must be a number')
     if (value < MIN_ENCODE_BUFFER_MAX_SIZE || value > MAX_ENCODE_BUFFER_MAX_SIZE) {
@@ -59,6 +60,7 @@ export abstract class PacketPeer {
   get logger(): Logger | null {
     return this._logger
   }
+  /** Sets `logger`; the getter says which values are accepted. */
   set logger(value: Logger | null) {
     this._logger = value
   }

@@ -16,19 +16,33 @@ export const MAX_ENCODE_BUFFER_MAX_SIZE = 256 * 1024 * 1024
  * Godot: none (Godot marshals its own Variant types; these play their part for JS values).
  */
 export const VarExtType = {
+  /** `bigint`, as its decimal digits. */
   BIGINT: 1,
+  /** `Int8Array`. */
   INT8_ARRAY: 2,
+  /** `Uint8ClampedArray`. */
   UINT8_CLAMPED_ARRAY: 3,
+  /** `Int16Array`. */
   INT16_ARRAY: 4,
+  /** `Uint16Array`. */
   UINT16_ARRAY: 5,
+  /** `Int32Array`. */
   INT32_ARRAY: 6,
+  /** `Uint32Array`. */
   UINT32_ARRAY: 7,
+  /** `Float32Array`. */
   FLOAT32_ARRAY: 8,
+  /** `Float64Array`. */
   FLOAT64_ARRAY: 9,
+  /** `BigInt64Array`. */
   BIGINT64_ARRAY: 10,
+  /** `BigUint64Array`. */
   BIGUINT64_ARRAY: 11,
+  /** `Map`, as a MessagePack array of `[key, value]` pairs. */
   MAP: 12,
+  /** `Set`, as a MessagePack array of its items. */
   SET: 13,
+  /** `ArrayBuffer`, its bytes. */
   ARRAY_BUFFER: 14,
 } as const
 
@@ -336,11 +350,37 @@ function readExt(n: number, depth: number): unknown {
 
 /** The outcome of {@link encodeVar}: bytes, or an error code with a reason. */
 export type EncodeVarResult =
-  | { ok: true; bytes: Uint8Array }
-  | { ok: false; error: ErrorCode; reason: string }
+  | {
+      /** Encoded. */
+      ok: true
+      /** The MessagePack bytes. */
+      bytes: Uint8Array
+    }
+  | {
+      /** Not encoded. */
+      ok: false
+      /** `ERR_INVALID_PARAMETER` or `ERR_OUT_OF_MEMORY`. */
+      error: ErrorCode
+      /** Why, for `getLastError()`. */
+      reason: string
+    }
 
 /** The outcome of {@link decodeVar}: a value, or an error code with a reason. */
-export type DecodeVarResult = { ok: true; value: unknown } | { ok: false; error: ErrorCode; reason: string }
+export type DecodeVarResult =
+  | {
+      /** Decoded. */
+      ok: true
+      /** The value. */
+      value: unknown
+    }
+  | {
+      /** Not one valid value. */
+      ok: false
+      /** `ERR_INVALID_DATA`. */
+      error: ErrorCode
+      /** Why, for `getLastError()`. */
+      reason: string
+    }
 
 /**
  * Encodes a value as MessagePack (with wsmp's extension types). Fails with `ERR_OUT_OF_MEMORY` past

@@ -41,7 +41,9 @@ export interface HandshakeRequest {
   headers: http.IncomingHttpHeaders
   /** The subprotocols the client offered, in its order. */
   protocols: string[]
+  /** The client's IP address. */
   remoteAddress: string
+  /** The client's TCP port. */
   remotePort: number
 }
 
@@ -49,7 +51,15 @@ export interface HandshakeRequest {
  * What a handshake hook answers: `true` (or nothing) admits the client, `false` rejects it with
  * 403, `{ status, reason }` rejects it with that HTTP status (4xx/5xx) and reason text.
  */
-export type HandshakeVerdict = boolean | void | { status: number; reason?: string }
+export type HandshakeVerdict =
+  | boolean
+  | void
+  | {
+      /** The HTTP status to answer with, 400 … 599 (anything else is 403). */
+      status: number
+      /** The response's text; 'rejected by the server' when absent. */
+      reason?: string
+    }
 
 /** A server's handshake hook; it may be async. */
 export type HandshakeHook = (request: HandshakeRequest) => HandshakeVerdict | Promise<HandshakeVerdict>
@@ -142,6 +152,7 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
   get onHandshake(): HandshakeHook | null {
     return this._onHandshake
   }
+  /** Sets `onHandshake`; the getter says which values are accepted. */
   set onHandshake(value: HandshakeHook | null) {
     if (value !== null && typeof value !== 'function') throw new TypeError('onHandshake must be a function or null')
     this._onHandshake = value
