@@ -10,6 +10,7 @@ import {
   ErrorCode,
   FrameKind,
   RAW_OVERHEAD,
+  SceneCommand,
   SysCommand,
   TARGET_PEER_SERVER,
   TLSOptions,
@@ -391,6 +392,11 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
   private _relay(peer: WebSocketPeer, data: Uint8Array, target: number, isString: boolean): void {
     const from = peer._id
     const frame = this._frame
+    // A RAW inner packet needs a payload: `[0x03]` alone is dropped here, as it would be if sent
+    // directly, rather than forwarded for the well-behaved receivers to reject.
+    if (((data[frame.offset] as number) & 0x07) === SceneCommand.RAW && data.length - frame.offset < 2) {
+      return this._dropped(peer._stats, DropReason.MALFORMED, `from peer ${from}`)
+    }
     if (target > TARGET_PEER_SERVER) {
       if (target === from) return this._dropped(peer._stats, DropReason.SELF_TARGET, `from peer ${from}`)
       if (!this.serverRelay) return this._dropped(peer._stats, DropReason.RELAY_DISABLED, `from peer ${from}`)
