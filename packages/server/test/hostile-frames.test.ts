@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { DropReason, WebSocketMultiplayerPeer, type ServerPeerOptions } from '@wsmp/server'
+import { DropReason, type WebSocketMultiplayerPeer } from '@wsmp/server'
 import { closeAll, startServer } from './helpers.js'
-import { HEAP_SLACK, RawWs, Traffic, heapUsedAfterGc, tableProblems, until, type TrafficOptions } from './hostile-helpers.js'
+import { RawWs, finish, scene, stopTraffic, until, type Traffic } from './hostile-helpers.js'
 
 /**
  * Hostile frames: a plain `ws` client sends what no wsmp or Godot peer would while well-behaved
@@ -9,43 +9,10 @@ import { HEAP_SLACK, RawWs, Traffic, heapUsedAfterGc, tableProblems, until, type
  * dropped and counted by reason; nothing of the well-behaved peers is lost or reordered.
  */
 
-let traffic: Traffic | null = null
 afterEach(() => {
-  traffic?.stop()
-  traffic = null
+  stopTraffic()
   closeAll()
 })
-
-interface Scene {
-  server: WebSocketMultiplayerPeer
-  url: string
-  port: number
-  traffic: Traffic
-  baseline: number
-}
-
-async function scene(options: ServerPeerOptions = {}, trafficOptions: TrafficOptions = {}): Promise<Scene> {
-  const { server, url, port } = await startServer(options)
-  traffic = await Traffic.start(server, url, trafficOptions)
-  const baseline = heapUsedAfterGc()
-  return { server, url, port, traffic, baseline }
-}
-
-/**
- * After an attack: more well-behaved traffic, then everything sent must arrive in order; the
- * offenders must be gone from the server's tables and memory back near the baseline.
- */
-async function finish(s: Scene, offenders: RawWs[]): Promise<void> {
-  await s.traffic.runTicks(20)
-  await s.traffic.settle()
-  expect(s.traffic.violations).toEqual([])
-  for (const o of offenders) o.ws.terminate()
-  await until(() => {
-    s.traffic.pollAll()
-    return tableProblems(s.server, s.traffic).length === 0 && s.traffic.problems().length === 0
-  }, `only the well-behaved peers left (${[...tableProblems(s.server, s.traffic), ...s.traffic.problems()].join('; ')})`)
-  expect(heapUsedAfterGc() - s.baseline).toBeLessThan(HEAP_SLACK)
-}
 
 function int32(value: number): number[] {
   const b = Buffer.alloc(4)

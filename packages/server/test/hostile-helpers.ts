@@ -2,9 +2,10 @@ import * as crypto from 'node:crypto'
 import * as net from 'node:net'
 import * as v8 from 'node:v8'
 import { runInNewContext } from 'node:vm'
+import { expect } from 'vitest'
 import { WebSocket } from 'ws'
-import { ConnectionStatus, ErrorCode, WebSocketMultiplayerPeer, type WebSocketPeer } from '@wsmp/server'
-import { track, waitFor } from './helpers.js'
+import { ConnectionStatus, ErrorCode, WebSocketMultiplayerPeer, type ServerPeerOptions, type WebSocketPeer } from '@wsmp/server'
+import { startServer, track, waitFor } from './helpers.js'
 
 /**
  * Helpers of the hostile-input suite: well-behaved wsmp clients that keep exchanging reliable,
@@ -58,10 +59,10 @@ export const HEAP_SLACK = 24 * 1024 * 1024
 // ---- waiting ----------------------------------------------------------------------------------
 
 /** Waits (without polling anything) until `condition` holds; rejects after `timeoutMs`. */
-export async function until(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+export async function until(condition: () => boolean, what: string | (() => string), timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`)
     await new Promise((resolve) => setTimeout(resolve, 2))
   }
 }
@@ -296,7 +297,7 @@ export class Traffic {
     this.sending = false
     const wasPolling = this.pollServer
     this.pollServer = true
-    await until(() => this.complete(), `every well-behaved packet to arrive (${this.violations.slice(0, 3).join('; ')})`, timeoutMs)
+    await until(() => this.complete(), () => `every well-behaved packet to arrive (${this.violations.slice(0, 3).join('; ')})`, timeoutMs)
     this.pollServer = wasPolling
     const n = this.clients.length
     return this.sentServer + this.sentBroadcast.reduce((a, b) => a + b, 0) * n + this.sentUnicast.reduce((a, b) => a + b, 0)
@@ -528,4 +529,50 @@ export async function bounded(count: number, concurrency: number, job: (i: numbe
     }
   })
   await Promise.all(workers)
+}
+
+// ---- a scene: a server, well-behaved traffic, a memory baseline ------------------------------
+
+export interface Scene {
+  server: WebSocketMultiplayerPeer
+  url: string
+  port: number
+  traffic: Traffic
+  baseline: number
+}
+
+let current: Traffic | null = null
+
+/** Stops the running traffic (call in afterEach, before the helpers' closeAll). */
+export function stopTraffic(): void {
+  current?.stop()
+  current = null
+}
+
+/** Starts a server on 127.0.0.1 with well-behaved traffic running, and takes the heap baseline. */
+export async function scene(options: ServerPeerOptions = {}, trafficOptions: TrafficOptions = {}): Promise<Scene> {
+  const { server, url, port } = await startServer(options)
+  const traffic = await Traffic.start(server, url, trafficOptions)
+  current = traffic
+  const baseline = heapUsedAfterGc()
+  return { server, url, port, traffic, baseline }
+}
+
+/**
+ * After an attack: more well-behaved traffic, then every packet sent must arrive, in order; the
+ * offenders are cut, and the server's tables must hold only the well-behaved peers, every
+ * client's view must match, and the heap must be back near its baseline.
+ */
+export async function finish(s: Scene, offenders: { ws: WebSocket }[] = [], sockets: net.Socket[] = []): Promise<void> {
+  await s.traffic.runTicks(20)
+  await s.traffic.settle()
+  expect(s.traffic.violations).toEqual([])
+  for (const o of offenders) o.ws.terminate()
+  for (const socket of sockets) socket.destroy()
+  const all = () => [...tableProblems(s.server, s.traffic), ...s.traffic.problems()]
+  await until(() => {
+    s.traffic.pollAll()
+    return all().length === 0
+  }, () => `only the well-behaved peers to be left (${all().join('; ')})`)
+  expect(heapUsedAfterGc() - s.baseline).toBeLessThan(HEAP_SLACK)
 }
