@@ -1,0 +1,98 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { DropReason } from '@wsmp/server'
+import { closeAll } from './helpers.js'
+import { RawWs, backpressure, finish, scene, stopTraffic, until } from './hostile-helpers.js'
+
+/**
+ * Floods: a plain `ws` client sends as fast as it can while well-behaved wsmp clients keep
+ * exchanging reliable, sequence-numbered packets through the server.
+ */
+
+afterEach(() => {
+  stopTraffic()
+  closeAll()
+})
+
+function seqPacket(seq: number, size: number, header: number[] = [0x03]): Uint8Array {
+  const out = new Uint8Array(header.length + size).fill(0x46)
+  out.set(header)
+  new DataView(out.buffer).setUint32(header.length, seq, true)
+  return out
+}
+
+function seqOf(data: Uint8Array): number {
+  return new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(0, true)
+}
+
+describe('floods', () => {
+  it('stops reading a flooder while the application does not poll (maxQueuedPackets), others unaffected; after polling everything arrives in order', async () => {
+    const MAX_QUEUED = 256
+    // The well-behaved broadcasts' server share queues up too while the server does not poll:
+    // they stay under the per-connection limit.
+    const s = await scene({ maxQueuedPackets: MAX_QUEUED }, { pollServer: false, maxBroadcasts: 150 })
+    const flooder = await RawWs.connect(s.url)
+    const COUNT = 4000
+    const SIZE = 1000
+    for (let i = 0; i < COUNT; i++) flooder.send(seqPacket(i, SIZE))
+    const peer = s.server.getPeer(flooder.id)
+    expect(peer).not.toBeNull()
+    if (!peer) return
+    await until(() => backpressure(peer).paused, 'the server to pause the flooder')
+    // The server stops reading: more well-behaved traffic flows, the flooder's count stands still.
+    const before = s.server.getPeerStats(flooder.id)?.packetsIn ?? 0
+    await s.traffic.runTicks(100)
+    const after = s.server.getPeerStats(flooder.id)?.packetsIn ?? 0
+    expect(after).toBe(before)
+    // At most what one socket read held came in past the limit (ws parses a whole chunk).
+    expect(after).toBeLessThan(MAX_QUEUED + 100)
+    expect(backpressure(peer).unread).toBeGreaterThanOrEqual(MAX_QUEUED)
+    expect(backpressure(peer).paused).toBe(true)
+    // Nothing was dropped to make room.
+    expect(s.server.getPeerStats(flooder.id)?.dropped).toEqual({})
+    // Every well-behaved client got everything sent meanwhile (relays do not wait for the server's poll).
+    for (const r of s.traffic.receivers) expect(r.foreign).toEqual([])
+
+    // The application polls again: the flood arrives whole and in order, reading resumes.
+    s.traffic.pollServer = true
+    await until(() => s.traffic.serverReceiver.foreign.length === COUNT, () => `the whole flood (${s.traffic.serverReceiver.foreign.length} of ${COUNT})`, 30_000)
+    const seqs = s.traffic.serverReceiver.foreign.map((p) => seqOf(p.data))
+    expect(seqs.every((seq, i) => seq === i)).toBe(true)
+    expect(s.traffic.serverReceiver.foreign.every((p) => p.from === flooder.id && p.data.length === SIZE)).toBe(true)
+    expect(backpressure(peer).paused).toBe(false)
+    await flooder.flushed()
+    s.traffic.serverReceiver.foreign.length = 0
+    await finish(s, [flooder])
+  })
+
+  it('relays a flood of unicasts to a well-behaved client that keeps polling, without losing anyone', async () => {
+    const s = await scene()
+    const flooder = await RawWs.connect(s.url)
+    const victim = s.traffic.clientIds[0] as number
+    const COUNT = 3000
+    const target = Buffer.alloc(4)
+    target.writeInt32LE(victim)
+    for (let i = 0; i < COUNT; i++) flooder.send(seqPacket(i, 100, [0x07, 0x03, ...target, 0x03]))
+    const r = s.traffic.receivers[0]
+    if (!r) throw new Error('no receiver')
+    await until(() => r.foreign.length === COUNT || r.serverDisconnected, () => `the victim to get the flood (${r.foreign.length} of ${COUNT})`, 30_000)
+    expect(r.serverDisconnected).toBe(false)
+    expect(r.foreign.map((p) => seqOf(p.data)).every((seq, i) => seq === i)).toBe(true)
+    expect(r.foreign.every((p) => p.from === flooder.id)).toBe(true)
+    r.foreign.length = 0
+    await finish(s, [flooder])
+  })
+
+  it('drops and counts a flood of garbage, warning once per reason, and keeps serving the flooder', async () => {
+    const warnings: string[] = []
+    const s = await scene({ logger: { warn: (m) => warnings.push(m) } })
+    const flooder = await RawWs.connect(s.url)
+    const COUNT = 20_000
+    for (let i = 0; i < COUNT; i++) flooder.send(Uint8Array.from([i % 2 === 0 ? 0x00 : 0x03]))
+    flooder.send(Uint8Array.from([0x03, 0x21]))
+    await until(() => s.traffic.serverReceiver.foreign.length === 1, 'the packet after the garbage', 30_000)
+    expect(s.server.getPeerStats(flooder.id)?.dropped).toEqual({ [DropReason.NOT_INTERPRETED]: COUNT / 2, [DropReason.MALFORMED]: COUNT / 2 })
+    const about = warnings.filter((w) => w.includes(`from peer ${flooder.id}`))
+    expect(about).toHaveLength(2)
+    await finish(s, [flooder])
+  })
+})
