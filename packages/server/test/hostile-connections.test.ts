@@ -57,6 +57,37 @@ describe('oversized messages', () => {
   })
 })
 
+describe('WebSocket protocol violations', () => {
+  it('closes with 1002 clients that break RFC 6455 (unmasked, reserved opcode, RSV bits, oversized control frame), others untouched', async () => {
+    const s = await scene()
+    const attacks: [string, (raw: RawTcp) => void][] = [
+      ['unmasked frame', (raw) => raw.write(Buffer.from([0x82, 0x02, 0x03, 0x41]))],
+      ['reserved opcode 3', (raw) => raw.write(clientFrame(0x3, Uint8Array.from([0x03, 0x41])))],
+      ['RSV1 without an extension', (raw) => {
+        const frame = clientFrame(0x2, Uint8Array.from([0x03, 0x41]))
+        frame[0] = (frame[0] as number) | 0x40
+        raw.write(frame)
+      }],
+      ['ping of 126 bytes', (raw) => raw.write(clientFrame(0x9, new Uint8Array(126)))],
+      ['fragmented ping', (raw) => raw.write(clientFrame(0x9, new Uint8Array(4), { fin: false }))],
+      ['continuation without a start', (raw) => raw.write(clientFrame(0x0, Uint8Array.from([0x03, 0x41])))],
+    ]
+    const raws: RawTcp[] = []
+    for (const [, attack] of attacks) {
+      const raw = await RawTcp.upgraded(s.port)
+      raws.push(raw)
+      attack(raw)
+    }
+    for (const [i, raw] of raws.entries()) {
+      await raw.closed()
+      expect([attacks[i]?.[0], raw.closeFrame?.code]).toEqual([attacks[i]?.[0], CloseCode.PROTOCOL_ERROR])
+    }
+    await until(() => raws.every((r) => s.traffic.serverReceiver.events.includes(`-${r.id}`)), 'the server to drop every violator')
+    expect(s.traffic.serverReceiver.foreign).toEqual([])
+    await finish(s)
+  })
+})
+
 describe('slow and silent clients', () => {
   it('cuts slowloris upgrades (headers one byte at a time) at handshakeTimeout, before they are admitted', async () => {
     const s = await scene({ handshakeTimeout: 1 })

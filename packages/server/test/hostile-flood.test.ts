@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { DropReason } from '@wsmp/server'
 import { closeAll } from './helpers.js'
-import { RawWs, backpressure, finish, scene, stopTraffic, until } from './hostile-helpers.js'
+import { RawWs, backpressure, finish, internals, scene, stopTraffic, until } from './hostile-helpers.js'
 
 /**
  * Floods: a plain `ws` client sends as fast as it can while well-behaved wsmp clients keep
@@ -62,6 +62,34 @@ describe('floods', () => {
     await flooder.flushed()
     s.traffic.serverReceiver.foreign.length = 0
     await finish(s, [flooder])
+  })
+
+  it('a flooder that disconnects while paused: its packets read so far arrive in order, then peer_disconnected, nothing after', async () => {
+    const MAX_QUEUED = 64
+    const s = await scene({ maxQueuedPackets: MAX_QUEUED }, { pollServer: false, maxBroadcasts: 40 })
+    const flooder = await RawWs.connect(s.url)
+    const fid = flooder.id
+    for (let i = 0; i < 2000; i++) flooder.send(seqPacket(i, 1000))
+    const peer = s.server.getPeer(fid)
+    if (!peer) throw new Error('no flooder')
+    await until(() => backpressure(peer).paused, 'the server to pause the flooder')
+    // Gone abruptly: what is still in its send buffer is lost with it, what the server read is not.
+    flooder.ws.terminate()
+    const queue = internals(s.server)._queue as unknown as Iterable<{ from: number }>
+    let countAtSignal = -1
+    s.server.on('peer_disconnected', (id) => {
+      if (id !== fid) return
+      countAtSignal = s.traffic.serverReceiver.foreign.filter((p) => p.from === fid).length + [...queue].filter((p) => p.from === fid).length
+    })
+    s.traffic.pollServer = true
+    await until(() => countAtSignal >= 0, 'peer_disconnected of the flooder')
+    await s.traffic.runTicks(5)
+    const got = s.traffic.serverReceiver.foreign.filter((p) => p.from === fid)
+    expect(got.length).toBe(countAtSignal)
+    expect(got.length).toBeGreaterThanOrEqual(MAX_QUEUED)
+    expect(got.map((p) => seqOf(p.data)).every((seq, i) => seq === i)).toBe(true)
+    s.traffic.serverReceiver.foreign.length = 0
+    await finish(s)
   })
 
   it('relays a flood of unicasts to a well-behaved client that keeps polling, without losing anyone', async () => {
