@@ -192,8 +192,15 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
     server.on('connection', this._onTcpConnection)
     server.on('upgrade', this._onUpgrade)
     server.on('tlsClientError', (_err: Error, socket: Duplex) => socket.destroy())
-    server.on('clientError', (_err: Error, socket: Duplex) => {
-      if (!socket.destroyed) socket.destroy()
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex & { bytesWritten?: number }) => {
+      if (socket.destroyed) return
+      // Answer an unparsable request as Node's default handler does (431 for oversized headers,
+      // 400 otherwise) rather than drop it without a word, then close.
+      if (socket.writable && !socket.bytesWritten && err.code !== 'ECONNRESET') {
+        const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400
+        socket.write(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nConnection: close\r\n\r\n`)
+      }
+      socket.destroy()
     })
     const epoch = this._epoch
     return new Promise<ErrorCode>((resolve) => {
