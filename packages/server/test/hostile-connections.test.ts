@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
 import { CloseCode } from '@wsmp/server'
 import { closeAll } from './helpers.js'
@@ -84,6 +85,35 @@ describe('WebSocket protocol violations', () => {
     }
     await until(() => raws.every((r) => s.traffic.serverReceiver.events.includes(`-${r.id}`)), 'the server to drop every violator')
     expect(s.traffic.serverReceiver.foreign).toEqual([])
+    await finish(s)
+  })
+})
+
+describe('malformed upgrade requests', () => {
+  it('answers broken upgrade requests with an HTTP error or a close, admits none of them, and keeps serving', async () => {
+    const s = await scene()
+    const key = 'dGhlIHNhbXBsZSBub25jZQ=='
+    const host = `Host: 127.0.0.1:${s.port}\r\n`
+    const requests: [string, number, string][] = [
+      ['a plain GET', 426, `GET / HTTP/1.1\r\n${host}\r\n`],
+      ['no key', 400, `GET / HTTP/1.1\r\n${host}Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n`],
+      ['a bad key', 400, `GET / HTTP/1.1\r\n${host}Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: short\r\nSec-WebSocket-Version: 13\r\n\r\n`],
+      ['version 99', 400, `GET / HTTP/1.1\r\n${host}Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 99\r\n\r\n`],
+      ['POST upgrade', 405, `POST / HTTP/1.1\r\n${host}Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\nContent-Length: 0\r\n\r\n`],
+      ['headers over 16 KiB', 431, `GET / HTTP/1.1\r\n${host}X-Pad: ${'a'.repeat(20_000)}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`],
+      ['not HTTP (a TLS hello)', 400, '\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n'],
+    ]
+    const raws = requests.map(([, , request]) => {
+      const raw = new RawTcp(s.port)
+      raw.write(request)
+      return raw
+    })
+    await until(() => raws.every((r) => r.ended), () => `every broken request to be closed (open: ${requests.filter((_, i) => !raws[i]?.ended).map(([n]) => n).join(', ')})`)
+    // Each got an HTTP error status, then the connection closed: never 101, never an id.
+    expect(raws.map((r, i) => [requests[i]?.[0], r.response.split('\r\n')[0], r.id])).toEqual(
+      requests.map(([name, status]) => [name, `HTTP/1.1 ${status} ${STATUS_CODES[status]}`, 0]),
+    )
+    expect(s.traffic.serverReceiver.events.filter((e) => !s.traffic.isWellBehaved(Number(e.slice(1))))).toEqual([])
     await finish(s)
   })
 })
