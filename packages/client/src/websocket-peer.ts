@@ -733,6 +733,8 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
       this._state = WebSocketState.CLOSED
       this._closeCode = code
       this._closeReason = reason
+      // The socket's own close event will find the peer CLOSED and stop there: tell the owner now.
+      this._sink?.onClose(this, code, reason)
     }
   }
 
