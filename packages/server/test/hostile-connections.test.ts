@@ -217,6 +217,19 @@ describe('abrupt disconnects', () => {
   })
 })
 
+describe('cut by the server', () => {
+  it('removes a peer the application drops at once with getPeer(id).close(-1), like any disconnect', async () => {
+    const s = await scene()
+    const victim = await RawWs.connect(s.url)
+    await until(() => s.traffic.serverReceiver.peers.has(victim.id), 'the server to admit the client')
+    s.server.getPeer(victim.id)?.close(-1)
+    await victim.closed()
+    await until(() => s.traffic.serverReceiver.events.includes(`-${victim.id}`), 'peer_disconnected of the dropped client')
+    expect(s.server.getPeer(victim.id)).toBeNull()
+    await finish(s)
+  })
+})
+
 describe('connection churn', () => {
   it('keeps its peer table consistent through 500 rapid connect/disconnect cycles', async () => {
     const s = await scene({ handshakeTimeout: 5 })
