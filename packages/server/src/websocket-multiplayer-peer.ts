@@ -64,6 +64,9 @@ export interface ServerPeerOptions extends WebSocketMultiplayerPeerOptions {
   onHandshake?: HandshakeHook | null
 }
 
+/** How long a slow peer closed for "outbound buffer full" gets to finish the close handshake. */
+const SLOW_PEER_CLOSE_GRACE_MS = 1000
+
 const kAdmitted = Symbol('wsmp.admitted')
 const kProtocol = Symbol('wsmp.protocol')
 
@@ -455,6 +458,11 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
     if (peer.getReadyState() !== WebSocketPeer.State.OPEN) return
     this._warn(`peer ${peer._id}: outbound buffer full (outboundBufferSize = ${peer.outboundBufferSize}); disconnecting the slow peer`)
     peer.close(CloseCode.OUTBOUND_BUFFER_FULL, 'outbound buffer full')
+    // A peer that does not read will not read the close frame either (it waits behind the full
+    // buffer), and ws would wait 30 s for the close handshake, keeping a ghost in the peer table:
+    // cut the connection if it has not closed within the grace period.
+    const timer = setTimeout(() => peer.close(-1), SLOW_PEER_CLOSE_GRACE_MS)
+    timer.unref()
   }
 
   // ---- connections --------------------------------------------------------------------------
