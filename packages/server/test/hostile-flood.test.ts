@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { DropReason } from '@wsmp/server'
+import { CloseCode, DropReason, WebSocketPeer } from '@wsmp/server'
 import { closeAll } from './helpers.js'
-import { RawWs, backpressure, finish, internals, scene, stopTraffic, until } from './hostile-helpers.js'
+import { RawTcp, RawWs, backpressure, finish, internals, scene, stopTraffic, until } from './hostile-helpers.js'
 
 /**
  * Floods: a plain `ws` client sends as fast as it can while well-behaved wsmp clients keep
@@ -108,6 +108,35 @@ describe('floods', () => {
     expect(r.foreign.every((p) => p.from === flooder.id)).toBe(true)
     r.foreign.length = 0
     await finish(s, [flooder])
+  })
+
+  it('disconnects a client that stops reading once relays to it no longer fit (4000 "outbound buffer full"); others unaffected', async () => {
+    const s = await scene()
+    const slow = await RawTcp.upgraded(s.port)
+    slow.socket.pause() // never reads again
+    const flooder = await RawWs.connect(s.url)
+    const target = Buffer.alloc(4)
+    target.writeInt32LE(slow.id)
+    const relay = Uint8Array.from([0x07, 0x03, ...target, 0x03, ...new Uint8Array(30_000).fill(0x53)])
+    let sent = 0
+    const peer = s.server.getPeer(slow.id)
+    if (!peer) throw new Error('no slow peer')
+    // Bounded: at most 64 MiB of relays, sent as the flooder's buffer drains.
+    await until(() => {
+      while (flooder.ws.bufferedAmount < 1_000_000 && sent < 2000 && peer.getReadyState() === WebSocketPeer.State.OPEN) {
+        flooder.send(relay)
+        sent++
+      }
+      return peer.getReadyState() !== WebSocketPeer.State.OPEN
+    }, () => `the slow client to be cut (${sent} relays sent)`, 30_000)
+    await until(() => s.traffic.serverReceiver.events.includes(`-${slow.id}`), 'peer_disconnected of the slow client')
+    // The others heard it leave; the flooder was not blamed.
+    expect(flooder.close).toBeNull()
+    expect(s.server.getPeerStats(flooder.id)?.dropped).toEqual({})
+    slow.socket.resume()
+    await until(() => slow.closeFrame !== null || slow.ended, 'the slow client to see the close')
+    if (slow.closeFrame) expect(slow.closeFrame).toEqual({ code: CloseCode.OUTBOUND_BUFFER_FULL, reason: 'outbound buffer full' })
+    await finish(s, [flooder], [slow.socket])
   })
 
   it('drops and counts a flood of garbage, warning once per reason, and keeps serving the flooder', async () => {
