@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { CloseCode, DropReason, WebSocketPeer } from '@wsmp/server'
 import { closeAll } from './helpers.js'
-import { RawTcp, RawWs, backpressure, finish, internals, scene, stopTraffic, until } from './hostile-helpers.js'
+import { RawTcp, RawWs, backpressure, clientFrame, finish, internals, scene, stopTraffic, until } from './hostile-helpers.js'
 
 /**
  * Floods: a plain `ws` client sends as fast as it can while well-behaved wsmp clients keep
@@ -137,6 +137,31 @@ describe('floods', () => {
     await until(() => slow.closeFrame !== null || slow.ended, 'the slow client to see the close')
     if (slow.closeFrame) expect(slow.closeFrame).toEqual({ code: CloseCode.OUTBOUND_BUFFER_FULL, reason: 'outbound buffer full' })
     await finish(s, [flooder], [slow.socket])
+  })
+
+  it('cuts a ping flood from a client that never reads the pongs, before the pongs pile up; others unaffected', async () => {
+    const s = await scene()
+    const raw = await RawTcp.upgraded(s.port)
+    raw.socket.pause()
+    const peer = s.server.getPeer(raw.id)
+    if (!peer) throw new Error('no peer')
+    const batch = Buffer.concat(Array.from({ length: 1000 }, () => clientFrame(0x9, new Uint8Array(125))))
+    let sent = 0
+    let maxBuffered = 0
+    // Bounded: at most 200 batches (26 MB of pings).
+    await until(() => {
+      maxBuffered = Math.max(maxBuffered, peer.getCurrentOutboundBufferedAmount())
+      while (!raw.ended && raw.socket.writableLength < 1_000_000 && sent < 200) {
+        raw.socket.write(batch)
+        sent++
+      }
+      return raw.ended || peer.getReadyState() === WebSocketPeer.State.CLOSED
+    }, 'the ping flooder to be cut', 30_000)
+    expect(sent).toBeLessThan(200)
+    // The pongs owed to it never grew past a bounded amount.
+    expect(maxBuffered).toBeLessThan(1024 * 1024)
+    await until(() => s.traffic.serverReceiver.events.includes(`-${raw.id}`), 'peer_disconnected of the ping flooder')
+    await finish(s, [], [raw.socket])
   })
 
   it('drops and counts a flood of garbage, warning once per reason, and keeps serving the flooder', async () => {
