@@ -74,7 +74,8 @@ function model(bytes: Uint8Array, wasString: boolean, offender: number, wellBeha
   if (bytes.length < 7) return drop(DropReason.MALFORMED)
   const target = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).readInt32LE(2)
   const inner = bytes.subarray(6)
-  if (((inner[0] as number) & 0x07) === 0x03 && inner.length < 2) return drop(DropReason.MALFORMED)
+  // An inner packet of one byte carries nothing (a lone `[0x03]`, or any lone command byte).
+  if (inner.length < 2) return drop(DropReason.MALFORMED)
   if (target > 1) {
     if (target === offender) return drop(DropReason.SELF_TARGET)
     if (!wellBehaved.includes(target)) return drop(DropReason.ABSENT_TARGET)
