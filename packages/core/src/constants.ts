@@ -80,5 +80,12 @@ export const DropReason = {
   CONGESTION: 'congestion',
   /** A message that arrived before the peer had its id, or after it started closing. */
   NOT_CONNECTED: 'not_connected',
+  /** A message larger than `inboundBufferSize`: the connection was closed with 1009 (4009 in browsers). */
+  OVERSIZE: 'oversize',
+  /**
+   * A reliable packet (broadcast, relay or announcement) a peer had no room for: the peer was
+   * disconnected with {@link CloseCode.OUTBOUND_BUFFER_FULL} instead of losing it silently.
+   */
+  OUTBOUND_FULL: 'outbound_full',
 } as const
 export type DropReason = (typeof DropReason)[keyof typeof DropReason]
