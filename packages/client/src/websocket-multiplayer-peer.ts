@@ -253,7 +253,9 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
    * A client sends everything through the server: to 1 directly, to anyone else as a relay.
    * Empty packets return OK and send nothing. Errors: `ERR_UNCONFIGURED` unless CONNECTED,
    * `ERR_INVALID_PARAMETER` for an impossible target, `ERR_OUT_OF_MEMORY` when a reliable packet
-   * does not fit in `outboundBufferSize`.
+   * does not fit in `outboundBufferSize` (nothing is sent). When the connection is congested (see
+   * `WebSocketPeer.outboundBufferSize`) an UNRELIABLE packet is dropped and an UNRELIABLE_ORDERED
+   * one replaces the older one held for its channel; both return OK and count `dropped.congestion`.
    *
    * Godot: `put_packet()`.
    */
@@ -403,13 +405,13 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
     return target === SERVER_ID ? RAW_OVERHEAD : RELAY_OVERHEAD
   }
 
-  /** @internal Sends one frame on a connection; unreliable frames that do not fit are dropped and counted. */
+  /**
+   * @internal Sends one frame on a connection with the current transfer channel. RELIABLE that
+   * does not fit: `ERR_OUT_OF_MEMORY`, nothing sent. Congested UNRELIABLE frames are dropped and
+   * UNRELIABLE_ORDERED ones held (newest per channel), both counted as `dropped.congestion`.
+   */
   protected _sendFrame(peer: WebSocketPeer, frame: Uint8Array, mode: TransferMode): ErrorCode {
-    if (mode !== TransferMode.RELIABLE && !peer._fits(frame.length)) {
-      this._count(peer._stats, DropReason.CONGESTION)
-      return ErrorCode.OK
-    }
-    const err = peer._sendPacket(frame, TransferMode.RELIABLE)
+    const err = peer._sendPacket(frame, mode, this.transferChannel)
     if (err !== ErrorCode.OK) return this._fail(err, peer.getLastError())
     return ErrorCode.OK
   }
@@ -454,6 +456,8 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
   }
 
   protected override _beforePoll(): void {
+    // Browsers have no drain event: held UNRELIABLE_ORDERED packets go out when they fit at a poll.
+    this._serverPeer?._flushHeld()
     if (this._status === ConnectionStatus.CONNECTING && this._serverPeer && this._idReceived === 0 && !this._failed && Date.now() >= this._deadline) {
       this._handshakeExpired(this._serverPeer)
     }
