@@ -805,7 +805,6 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
     if (this._state !== WebSocketState.CONNECTING) return
     this._state = WebSocketState.OPEN
     this._protocol = this._socket?.protocol ?? ''
-    this._lastError = ''
     this._startHeartbeat()
     this._sink?.onOpen(this)
   }
