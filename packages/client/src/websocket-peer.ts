@@ -172,6 +172,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
   /** UNRELIABLE_ORDERED frames held under congestion: the newest per channel. */
   private _held: Map<number, Uint8Array> | null = null
   private _drainWatched = false
+  private _recheckDelay = 5
   /** Set when the server refused the upgrade with an HTTP status (its reason is in `_lastError`). */
   private _refused = false
   private _handshakeHeaders: string[] = []
@@ -640,8 +641,9 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
 
   /**
    * Node: flush held packets when the TCP socket drains. A socket drains with an event only once
-   * its buffer passed Node's high-water mark; below it, check again shortly. Browsers have no
-   * such event: `poll()` flushes there.
+   * its buffer passed Node's high-water mark; below it, check again after a short delay that
+   * doubles (5 ms … 160 ms) while the packets stay held. Browsers have no such event: `poll()`
+   * flushes there.
    */
   private _watchDrain(): void {
     const tcp = this._socket?._socket
@@ -650,12 +652,14 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
     const flush = (): void => {
       this._drainWatched = false
       this._flushHeld()
+      if (this._held === null) this._recheckDelay = 5
     }
     if (tcp.writableNeedDrain) {
       tcp.once('drain', flush)
     } else {
-      const timer = setTimeout(flush, 5)
+      const timer = setTimeout(flush, this._recheckDelay)
       ;(timer as { unref?: () => void }).unref?.()
+      this._recheckDelay = Math.min(this._recheckDelay * 2, 160)
     }
   }
 
