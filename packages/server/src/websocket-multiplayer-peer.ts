@@ -158,6 +158,9 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
 
   constructor(options: ServerPeerOptions = {}) {
     super(options)
+    // The base constructor applied the options before this class's fields were initialised,
+    // which reset `_onHandshake`: apply it again.
+    if (options.onHandshake !== undefined) this.onHandshake = options.onHandshake
   }
 
   /** The server's handshake hook (see {@link ServerPeerOptions.onHandshake}). */
