@@ -240,6 +240,8 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
       }
       server.once('error', onError)
       server.once('listening', onListening)
+      // close() before 'listening': Node then emits neither 'listening' nor 'error', only 'close'.
+      server.once('close', () => resolve(this._fail(ErrorCode.FAILED, 'createServer: close() was called before the server was listening')))
       try {
         if (bindAddress === '*') server.listen(port)
         else server.listen(port, bindAddress)
@@ -631,6 +633,9 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
     const id = peer._id
     if (this._peers.get(id) !== peer) return
     this._peers.delete(id)
+    // Nothing more from this connection reaches the application (a forced disconnect may still
+    // have messages in flight).
+    peer._sink = null
     addStats(this._departed, peer._stats)
     if (this.framing === 'scene' && this.serverRelay) {
       const removed = encodeSysCommand(SysCommand.DEL_PEER, id)
