@@ -827,7 +827,12 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
       this._sink.onMessage(this, data, isString)
       return
     }
-    if (this._closingLocally) return
+    if (this._closingLocally) {
+      // Closed by this side (or detached by its multiplayer peer): nothing more is delivered.
+      const dropped = this._stats.dropped
+      dropped.not_connected = (dropped.not_connected ?? 0) + 1
+      return
+    }
     this._countUnread()
     this._inbox.push({ data, from: 1, channel: 0, mode: TransferMode.RELIABLE, wasString: isString, source: null })
   }
