@@ -376,12 +376,6 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
       return
     }
     const from = peer._id
-    if (this._peers.get(from) !== peer) {
-      // Removed already (force-disconnected, or cut as a slow consumer) while its socket closes:
-      // nothing of it may appear after its peer_disconnected.
-      this._count(peer._stats, DropReason.NOT_CONNECTED)
-      return
-    }
     if (this.framing === 'raw') {
       this._queuePacket(peer, data, from, isString)
       return

@@ -66,7 +66,8 @@ describe('per-peer counters', () => {
     // The client has not seen the close yet: it sends, the server must not deliver.
     client.setTargetPeer(1)
     expect(client.putPacket(new Uint8Array([1, 2, 3]))).toBe(ErrorCode.OK)
-    await waitFor(() => onServer.getReadyState() === WebSocketPeer.State.CLOSED, [server, client], 'the socket to close')
+    // Removed from the server, the connection is no longer driven by it: poll it directly.
+    await waitFor(() => onServer.getReadyState() === WebSocketPeer.State.CLOSED, [server, client, onServer], 'the socket to close')
     server.poll()
     expect(server.getAvailablePacketCount()).toBe(0)
     expect(left).toEqual([])
