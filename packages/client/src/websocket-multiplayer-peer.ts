@@ -118,7 +118,13 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
     this._handshakeTimeout = value
   }
 
-  /** Heartbeat ping interval for new connections, in seconds (see `WebSocketPeer.heartbeatInterval`). */
+  /**
+   * Seconds between heartbeat pings on every new connection (a server copies it into each peer it
+   * admits; a client uses it for its connection to the server); a peer that has not answered by
+   * the next ping is dropped and reported (`peer_disconnected`; on a client `server_disconnected`
+   * with a "heartbeat timeout" reason). 0 (default) = off. Node only. Godot 4.4 has it on
+   * `WebSocketPeer` alone; see `WebSocketPeer.heartbeatInterval`.
+   */
   get heartbeatInterval(): number {
     return this._template.heartbeatInterval
   }
