@@ -1,7 +1,7 @@
 import * as http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { ConnectionStatus, ErrorCode, WebSocketMultiplayerPeer, type HandshakeRequest, type ServerPeerOptions, type WebSocketMultiplayerPeerOptions } from '@wsmp/server'
+import { ConnectionStatus, ErrorCode, WebSocketMultiplayerPeer, WebSocketPeer, type HandshakeRequest, type ServerPeerOptions, type WebSocketMultiplayerPeerOptions } from '@wsmp/server'
 import { bytes, closeAll, drain, startServer, track, waitFor } from './helpers.js'
 
 afterEach(closeAll)
@@ -159,6 +159,18 @@ describe('onHandshake', () => {
     expect(server.attach(httpServer, '/game')).toBe(ErrorCode.OK)
     expect((await attempt(`ws://127.0.0.1:${port}/game?token=no`, server)).failure).toMatch(/HTTP 401.*bad token/)
     expect((await attempt(`ws://127.0.0.1:${port}/game?token=ok`, server)).client.getConnectionStatus()).toBe(ConnectionStatus.CONNECTED)
+  })
+})
+
+describe('a refused upgrade seen by the standalone WebSocketPeer', () => {
+  it('closes with getLastError() naming the HTTP status and the reason', async () => {
+    const { server, url } = await hooked(() => ({ status: 429, reason: 'slow down' }))
+    const peer = new WebSocketPeer({ logger: null })
+    cleanups.push(() => peer.close(-1))
+    expect(peer.connectToUrl(url)).toBe(ErrorCode.OK)
+    await waitFor(() => peer.getReadyState() === WebSocketPeer.State.CLOSED, [peer, server], 'the refusal')
+    expect(peer.getLastError()).toBe('the server refused the WebSocket upgrade: HTTP 429 Too Many Requests (slow down)')
+    expect(peer.getCloseCode()).toBe(-1)
   })
 })
 
