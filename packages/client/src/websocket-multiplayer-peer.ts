@@ -393,7 +393,7 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
     const why =
       code === -1
         ? `connection lost: ${peer.getLastError() || 'closed without a close frame'}`
-        : `closed by the server (${code}${reason ? ` ${reason}` : ''})`
+        : `closed by the server (${code}${reason ? ` ${reason}` : code === CloseCode.MESSAGE_TOO_BIG ? ' message too big: over the server\'s inboundBufferSize' : ''})`
     if (this._failed) return
     if (this._idReceived === 0) {
       this._failed = true
