@@ -59,7 +59,7 @@ describe('inboundBufferSize', () => {
     })
     expect(sender.putPacket(payload(limit))).toBe(ErrorCode.OK)
     await waitFor(() => left.includes(senderId) && reason !== '', [server, sender, bystander], 'the oversize sender to be cut')
-    expect(reason).toMatch(/1009/)
+    expect(reason).toBe("closed by the server (1009 message too big: over the server's inboundBufferSize)")
     expect(sender.getConnectionStatus()).toBe(ConnectionStatus.DISCONNECTED)
     expect(onServer.getLastError()).toMatch(/inboundBufferSize \(1000 bytes\)/)
     expect(server.getAvailablePacketCount()).toBe(0)
