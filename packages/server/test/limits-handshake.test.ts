@@ -1,3 +1,4 @@
+import * as http from 'node:http'
 import * as net from 'node:net'
 import * as tls from 'node:tls'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -83,6 +84,21 @@ describe('handshakeTimeout on the server (TCP accept → id)', () => {
     raw.socket.write('GET / HTTP/1.1\r\nHost: x\r\n')
     await stillServes(server, url)
     await waitFor(() => raw.closedAt() !== 0, [server], 'the half request to be cut')
+    expect(raw.closedAt() - raw.opened).toBeLessThan(CUT_WITHIN_MS)
+  })
+
+  it('attached to an http server: counts from the upgrade request, cutting a hook that never answers', async () => {
+    const httpServer = http.createServer()
+    cleanups.push(() => httpServer.close())
+    await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', () => resolve()))
+    const port = (httpServer.address() as net.AddressInfo).port
+    const server = track(new WebSocketMultiplayerPeer({ logger: null, handshakeTimeout: TIMEOUT, onHandshake: () => new Promise<boolean>(() => {}) }))
+    expect(server.attach(httpServer, '/ws')).toBe(ErrorCode.OK)
+    const raw = await rawTcp(port)
+    raw.socket.write(
+      `GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    )
+    await waitFor(() => raw.closedAt() !== 0, [server], 'the stalled upgrade to be cut')
     expect(raw.closedAt() - raw.opened).toBeLessThan(CUT_WITHIN_MS)
   })
 
