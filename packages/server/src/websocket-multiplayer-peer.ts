@@ -615,6 +615,8 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
       const added = encodeSysCommand(SysCommand.ADD_PEER, id)
       for (const other of this._peers.values()) {
         this._deliverTo(other, added, TransferMode.RELIABLE)
+        // A slow peer cut by this very announcement is not announced to the newcomer.
+        if (this._peers.get(other._id) !== other) continue
         this._deliverTo(peer, encodeSysCommand(SysCommand.ADD_PEER, other._id), TransferMode.RELIABLE)
       }
     }
