@@ -9,7 +9,7 @@ import {
   WebSocketMultiplayerPeer,
   WebSocketPeer,
 } from '@wsmp/server'
-import { closeAll, connectClient, startServer, waitFor } from './helpers.js'
+import { closeAll, connectClient, startServer, track, waitFor } from './helpers.js'
 
 afterEach(closeAll)
 const raws = new Set<WebSocket>()
@@ -61,7 +61,7 @@ class SlowClient {
         return
       }
       if (data[0] === 0x03) {
-        this.packets.push({ seq: view.getUint32(1, true), tag: data[5] ?? -1, from: 1 })
+        this.packets.push({ seq: data.length >= 5 ? view.getUint32(1, true) : -1, tag: data[5] ?? -1, from: 1 })
       } else if (data[0] === 0x07 && data[1] === 3) {
         this.packets.push({ seq: view.getUint32(7, true), tag: data[11] ?? -1, from: view.getInt32(2, true) })
       } else if (data[0] === 0x07) {
@@ -369,6 +369,37 @@ describe('slow consumers of broadcasts and relays', () => {
     expectSequence((got.get(other) as Received[]).map((p) => p.seq), sent)
     expect((got.get(other) as Received[]).every((p) => p.from === sender.getUniqueId())).toBe(true)
     expect(sender.getConnectionStatus()).toBe(ConnectionStatus.CONNECTED)
+    slow.resume()
+    await waitFor(() => slow.close !== null, [server], 'the slow client to see the close')
+    expect(slow.close?.code).toBe(CloseCode.OUTBOUND_BUFFER_FULL)
+  })
+
+  it('an announcement a slow peer has no room for cuts it, and the newcomer never hears of it', async () => {
+    const { server, url } = await startServer()
+    const slow = await SlowClient.paused(url, server)
+    const peer = server.getPeer(slow.id) as WebSocketPeer
+    // Fill the slow peer's buffer to the last byte: not even a 6-byte ADD_PEER fits.
+    server.setTargetPeer(slow.id)
+    for (const size of [SIZE, 4096, 1024, 256, 64, 16, 4, 1]) {
+      for (let i = 0; i < MAX_SENDS && server.putPacket(numbered(0, 0, Math.max(size, 4)).subarray(0, size)) === ErrorCode.OK; i++);
+    }
+    expect(peer.getCurrentOutboundBufferedAmount() + 6).toBeGreaterThan(peer.outboundBufferSize)
+    const serverLeft: number[] = []
+    server.on('peer_disconnected', (id) => serverLeft.push(id))
+
+    const newcomer = track(new WebSocketMultiplayerPeer({ logger: null }))
+    const heard: string[] = []
+    newcomer.on('peer_connected', (id) => heard.push(`+${id}`))
+    newcomer.on('peer_disconnected', (id) => heard.push(`-${id}`))
+    expect(newcomer.createClient(url)).toBe(ErrorCode.OK)
+    await waitFor(() => newcomer.getConnectionStatus() === ConnectionStatus.CONNECTED, [server, newcomer], 'the newcomer to connect')
+    await waitFor(() => serverLeft.includes(slow.id), [server, newcomer], 'the slow peer to be cut by the announcement')
+    expect(peer.getStats().dropped.outbound_full).toBe(1)
+    // Anything the server sent the newcomer before this packet has arrived when it does.
+    server.setTargetPeer(newcomer.getUniqueId())
+    expect(server.putPacket(numbered(7))).toBe(ErrorCode.OK)
+    await waitFor(() => newcomer.getAvailablePacketCount() === 1, [server, newcomer], 'a marker packet')
+    expect(heard).toEqual(['+1'])
     slow.resume()
     await waitFor(() => slow.close !== null, [server], 'the slow client to see the close')
     expect(slow.close?.code).toBe(CloseCode.OUTBOUND_BUFFER_FULL)
