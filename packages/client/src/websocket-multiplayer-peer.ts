@@ -182,6 +182,9 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
   /**
    * Server: relay packets between clients and announce peers to each other (default true). When
    * false, clients see only the server; what they address to the server still arrives.
+   * Client (as Godot's): when false, nothing is wrapped in RELAY — sends to 0 or −n go to the
+   * server alone, to another client fail with `ERR_INVALID_PARAMETER` — and the server's
+   * announcements and relayed packets are dropped (counted as `relay_disabled`).
    * Godot: SceneMultiplayer `server_relay`.
    */
   get serverRelay(): boolean {
@@ -280,6 +283,13 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
       frame = encodeRawPacket(payload)
     } else if (target === this._uniqueId) {
       return this._fail(ErrorCode.ERR_INVALID_PARAMETER, `putPacket: target ${target} is this peer itself`)
+    } else if (!this._serverRelay) {
+      // As Godot's SceneMultiplayer with server_relay off: no relay; the server is the only peer.
+      if (target > SERVER_ID) {
+        return this._fail(ErrorCode.ERR_INVALID_PARAMETER, `putPacket: serverRelay is off, so a client reaches only the server (1), not ${target}`)
+      }
+      if (target === -SERVER_ID) return ErrorCode.OK // everyone but the server: nobody
+      frame = encodeRawPacket(payload)
     } else {
       frame = encodeRelayPacket(target, payload)
     }
@@ -361,6 +371,10 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
         this._queuePacket(peer, data.subarray(frame.offset), SERVER_ID, isString)
         return
       case FrameKind.RELAY: {
+        if (!this._serverRelay) {
+          frame.reason = DropReason.RELAY_DISABLED
+          break
+        }
         const source = frame.peer
         const at = decodeRelayedPacket(data, frame.offset, frame)
         if (at < 0) break
@@ -373,6 +387,10 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
       }
       case FrameKind.ADD_PEER:
       case FrameKind.DEL_PEER: {
+        if (!this._serverRelay) {
+          frame.reason = DropReason.RELAY_DISABLED
+          break
+        }
         const id = frame.peer
         if (id < 2 || id === this._idReceived) {
           frame.reason = DropReason.MALFORMED

@@ -8,6 +8,7 @@ import {
   Queue,
   TLSOptions,
   TransferMode,
+  isSettableProperty,
   plainBytes,
   toBytes,
   type BinaryData,
@@ -192,7 +193,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
     super()
     for (const [key, value] of Object.entries(options)) {
       if (value === undefined) continue
-      if (!(key in this)) throw new TypeError(`unknown option '${key}'`)
+      if (!isSettableProperty(this, key)) throw new TypeError(`unknown option '${key}'`)
       ;(this as Record<string, unknown>)[key] = value
     }
   }

@@ -17,6 +17,19 @@ export interface PacketPeerOptions {
   logger?: Logger | null
 }
 
+/**
+ * @internal Whether `key` is a public property with a setter on `target`'s prototype chain: what a
+ * constructor option may set (never a method, a private field or a read-only getter).
+ */
+export function isSettableProperty(target: object, key: string): boolean {
+  if (key.startsWith('_')) return false
+  for (let proto: object | null = Object.getPrototypeOf(target); proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    const descriptor = Object.getOwnPropertyDescriptor(proto, key)
+    if (descriptor) return typeof descriptor.set === 'function'
+  }
+  return false
+}
+
 function nextPowerOfTwo(n: number): number {
   let p = 1
   while (p < n) p *= 2

@@ -158,8 +158,8 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
 
   constructor(options: ServerPeerOptions = {}) {
     super(options)
-    // The base constructor applied the options before this class's fields were initialised,
-    // which reset `_onHandshake`: apply it again.
+    // The base constructor applied every option before this class's fields were initialised,
+    // so `_onHandshake = null` wiped the hook: apply it again.
     if (options.onHandshake !== undefined) this.onHandshake = options.onHandshake
   }
 
@@ -223,12 +223,17 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
     return new Promise<ErrorCode>((resolve) => {
       const onError = (err: NodeJS.ErrnoException): void => {
         server.off('listening', onListening)
+        server.off('close', onClose)
         if (this._http === server) this._stopServer()
-        if (this._epoch === epoch) this._status = ConnectionStatus.DISCONNECTED
+        if (this._epoch === epoch) {
+          this._status = ConnectionStatus.DISCONNECTED
+          this._uniqueId = 0
+        }
         resolve(this._fail(listenError(err), `createServer: cannot listen on ${bindAddress}:${port}: ${err.message}`))
       }
       const onListening = (): void => {
         server.off('error', onError)
+        server.off('close', onClose)
         server.on('error', (err) => this._warn(`server error: ${err.message}`))
         if (this._epoch !== epoch || this._http !== server) {
           server.close()
@@ -238,10 +243,16 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
         this._status = ConnectionStatus.CONNECTED
         resolve(ErrorCode.OK)
       }
+      // close() before 'listening': Node then emits neither 'listening' nor 'error', only 'close'.
+      // (Removed once settled: a later close must not overwrite getLastError().)
+      const onClose = (): void => {
+        server.off('error', onError)
+        server.off('listening', onListening)
+        resolve(this._fail(ErrorCode.FAILED, 'createServer: close() was called before the server was listening'))
+      }
       server.once('error', onError)
       server.once('listening', onListening)
-      // close() before 'listening': Node then emits neither 'listening' nor 'error', only 'close'.
-      server.once('close', () => resolve(this._fail(ErrorCode.FAILED, 'createServer: close() was called before the server was listening')))
+      server.once('close', onClose)
       try {
         if (bindAddress === '*') server.listen(port)
         else server.listen(port, bindAddress)
@@ -419,6 +430,9 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
   private _relay(peer: WebSocketPeer, data: Uint8Array, target: number, isString: boolean): void {
     const from = peer._id
     const frame = this._frame
+    // An inner packet of one byte carries nothing (`[0x03]` with no payload): drop it here rather
+    // than forward it for every receiver to drop.
+    if (data.length - frame.offset < 2) return this._dropped(peer._stats, DropReason.MALFORMED, `from peer ${from}`)
     if (target > TARGET_PEER_SERVER) {
       if (target === from) return this._dropped(peer._stats, DropReason.SELF_TARGET, `from peer ${from}`)
       if (!this.serverRelay) return this._dropped(peer._stats, DropReason.RELAY_DISABLED, `from peer ${from}`)
@@ -601,6 +615,9 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
   private _admit(ws: WsSocket, req: http.IncomingMessage, socket: TrackedSocket): void {
     socket[kAdmitted] = true
     if (socket._parent) socket._parent[kAdmitted] = true
+    // No longer handshaking: close() must close it with 1001, not destroy it as a pending handshake.
+    this._handshaking.delete(socket)
+    if (socket._parent) this._handshaking.delete(socket._parent)
     if (this._status !== ConnectionStatus.CONNECTED || !this._server) {
       ws.terminate()
       return
