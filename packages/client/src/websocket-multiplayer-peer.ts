@@ -9,7 +9,6 @@ import {
   MultiplayerPeer,
   RAW_OVERHEAD,
   RELAY_OVERHEAD,
-  SysCommand,
   TARGET_PEER_SERVER,
   TLSOptions,
   TransferMode,

@@ -8,7 +8,7 @@ import {
   Queue,
   TLSOptions,
   TransferMode,
-  isSettableProperty,
+  applyOptions,
   plainBytes,
   toBytes,
   type BinaryData,
@@ -191,11 +191,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
 
   constructor(options: WebSocketPeerOptions = {}) {
     super()
-    for (const [key, value] of Object.entries(options)) {
-      if (value === undefined) continue
-      if (!isSettableProperty(this, key)) throw new TypeError(`unknown option '${key}'`)
-      ;(this as Record<string, unknown>)[key] = value
-    }
+    applyOptions(this, options)
   }
 
   /**

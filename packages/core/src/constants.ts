@@ -74,7 +74,7 @@ export const DropReason = {
   ABSENT_TARGET: 'absent_target',
   /** A relay addressed to its own sender. */
   SELF_TARGET: 'self_target',
-  /** A relay to other clients while `serverRelay` is false. */
+  /** Relay traffic while `serverRelay` is false: a client's relay to other clients (server), or announcements and relayed packets (client). */
   RELAY_DISABLED: 'relay_disabled',
   /** An UNRELIABLE packet dropped (or an UNRELIABLE_ORDERED one replaced) under congestion. */
   CONGESTION: 'congestion',
