@@ -30,6 +30,18 @@ export function isSettableProperty(target: object, key: string): boolean {
   return false
 }
 
+/**
+ * @internal Sets each defined option through the property's setter (so setters validate);
+ * throws `TypeError` for a key that is not a settable public property.
+ */
+export function applyOptions(target: object, options: object): void {
+  for (const [key, value] of Object.entries(options)) {
+    if (value === undefined) continue
+    if (!isSettableProperty(target, key)) throw new TypeError(`unknown option '${key}'`)
+    ;(target as Record<string, unknown>)[key] = value
+  }
+}
+
 function nextPowerOfTwo(n: number): number {
   let p = 1
   while (p < n) p *= 2
