@@ -70,19 +70,22 @@ function splice(code, edits) {
 }
 
 /**
- * `{ A: n, B: n + 1, … }` (10 members or more, consecutive numbers) written as a list of names, which
- * is what keeps `ErrorCode`'s 49 members small; null for any other object.
+ * `{ A: n, B: n + 1, … }` (consecutive numbers) or `{ A_B: 'a_b', … }` (lower-cased names), 8 members
+ * or more, written as a list of names: what keeps `ErrorCode`'s 49 members small; null otherwise.
  */
 function consecutive(object) {
   const props = object.properties
-  if (props.length < 10) return null
+  if (props.length < 8) return null
   const first = props[0].value?.value
+  const lower = props.every((p) => p.value?.value === p.key?.name?.toLowerCase())
   const names = []
   for (const [i, p] of props.entries()) {
-    if (p.type !== 'Property' || p.computed || p.key.type !== 'Identifier' || p.value.type !== 'Literal' || p.value.value !== first + i) return null
+    if (p.type !== 'Property' || p.computed || p.key.type !== 'Identifier' || p.value.type !== 'Literal') return null
+    if (!lower && p.value.value !== first + i) return null
     names.push(p.key.name)
   }
-  return `/* @__PURE__ */ Object.fromEntries(${JSON.stringify(names.join(' '))}.split(' ').map((name, i) => [name, i + ${first}]))`
+  const value = lower ? 'name.toLowerCase()' : `i + ${first}`
+  return `/* @__PURE__ */ Object.fromEntries(${JSON.stringify(names.join(' '))}.split(' ').map((name, i) => [name, ${value}]))`
 }
 
 /**
@@ -97,7 +100,7 @@ function consecutive(object) {
  */
 function browserOnly() {
   const enums = ['ErrorCode', 'ConnectionStatus', 'TransferMode', 'CloseCode', 'DropReason', 'FrameKind', 'SceneCommand', 'SysCommand', 'VarExtType', 'WebSocketState', 'WriteMode']
-  const nodeOnlyMembers = ['_accept', '_nodeOptions', '_heartbeat']
+  const nodeOnlyMembers = ['_accept', '_nodeOptions', '_heartbeat', '_refusedUpgrade']
   let values = null
   return {
     name: 'browser-only',

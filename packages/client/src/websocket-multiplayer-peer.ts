@@ -9,7 +9,6 @@ import {
   MultiplayerPeer,
   RAW_OVERHEAD,
   RELAY_OVERHEAD,
-  SysCommand,
   TARGET_PEER_SERVER,
   TLSOptions,
   TransferMode,
@@ -121,7 +120,13 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
     this._handshakeTimeout = value
   }
 
-  /** Heartbeat ping interval for new connections, in seconds (see `WebSocketPeer.heartbeatInterval`). */
+  /**
+   * Seconds between heartbeat pings on every new connection (a server copies it into each peer it
+   * admits; a client uses it for its connection to the server); a peer that has not answered by
+   * the next ping is dropped and reported (`peer_disconnected`; on a client `server_disconnected`
+   * with a "heartbeat timeout" reason). 0 (default) = off. Node only. Godot 4.4 has it on
+   * `WebSocketPeer` alone; see `WebSocketPeer.heartbeatInterval`.
+   */
   get heartbeatInterval(): number {
     return this._template.heartbeatInterval
   }
@@ -185,6 +190,9 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
   /**
    * Server: relay packets between clients and announce peers to each other (default true). When
    * false, clients see only the server; what they address to the server still arrives.
+   * Client (as Godot's): when false, nothing is wrapped in RELAY — sends to 0 or −n go to the
+   * server alone, to another client fail with `ERR_INVALID_PARAMETER` — and the server's
+   * announcements and relayed packets are dropped (counted as `relay_disabled`).
    * Godot: SceneMultiplayer `server_relay`.
    */
   get serverRelay(): boolean {
@@ -263,7 +271,9 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
    * A client sends everything through the server: to 1 directly, to anyone else as a relay.
    * Empty packets return OK and send nothing. Errors: `ERR_UNCONFIGURED` unless CONNECTED,
    * `ERR_INVALID_PARAMETER` for an impossible target, `ERR_OUT_OF_MEMORY` when a reliable packet
-   * does not fit in `outboundBufferSize`.
+   * does not fit in `outboundBufferSize` (nothing is sent). When the connection is congested (see
+   * `WebSocketPeer.outboundBufferSize`) an UNRELIABLE packet is dropped and an UNRELIABLE_ORDERED
+   * one replaces the older one held for its channel; both return OK and count `dropped.congestion`.
    *
    * Godot: `put_packet()`.
    */
@@ -282,6 +292,13 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
       frame = encodeRawPacket(payload)
     } else if (target === this._uniqueId) {
       return this._fail(ErrorCode.ERR_INVALID_PARAMETER, `putPacket: target ${target} is this peer itself`)
+    } else if (!this._serverRelay) {
+      // As Godot's SceneMultiplayer with server_relay off: no relay; the server is the only peer.
+      if (target > SERVER_ID) {
+        return this._fail(ErrorCode.ERR_INVALID_PARAMETER, `putPacket: serverRelay is off, so a client reaches only the server (1), not ${target}`)
+      }
+      if (target === -SERVER_ID) return ErrorCode.OK // everyone but the server: nobody
+      frame = encodeRawPacket(payload)
     } else {
       frame = encodeRelayPacket(target, payload)
     }
@@ -363,6 +380,10 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
         this._queuePacket(peer, data.subarray(frame.offset), SERVER_ID, isString)
         return
       case FrameKind.RELAY: {
+        if (!this._serverRelay) {
+          frame.reason = DropReason.RELAY_DISABLED
+          break
+        }
         const source = frame.peer
         const at = decodeRelayedPacket(data, frame.offset, frame)
         if (at < 0) break
@@ -375,6 +396,10 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
       }
       case FrameKind.ADD_PEER:
       case FrameKind.DEL_PEER: {
+        if (!this._serverRelay) {
+          frame.reason = DropReason.RELAY_DISABLED
+          break
+        }
         const id = frame.peer
         if (id < 2 || id === this._idReceived) {
           frame.reason = DropReason.MALFORMED
@@ -395,7 +420,7 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
     const why =
       code === -1
         ? `connection lost: ${peer.getLastError() || 'closed without a close frame'}`
-        : `closed by the server (${code}${reason ? ` ${reason}` : ''})`
+        : `closed by the server (${code}${reason ? ` ${reason}` : code === CloseCode.MESSAGE_TOO_BIG ? ' message too big: over the server\'s inboundBufferSize' : ''})`
     if (this._failed) return
     if (this._idReceived === 0) {
       this._failed = true
@@ -413,13 +438,13 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
     return target === SERVER_ID ? RAW_OVERHEAD : RELAY_OVERHEAD
   }
 
-  /** @internal Sends one frame on a connection; unreliable frames that do not fit are dropped and counted. */
+  /**
+   * @internal Sends one frame on a connection with the current transfer channel. RELIABLE that
+   * does not fit: `ERR_OUT_OF_MEMORY`, nothing sent. Congested UNRELIABLE frames are dropped and
+   * UNRELIABLE_ORDERED ones held (newest per channel), both counted as `dropped.congestion`.
+   */
   protected _sendFrame(peer: WebSocketPeer, frame: Uint8Array, mode: TransferMode): ErrorCode {
-    if (mode !== TransferMode.RELIABLE && !peer._fits(frame.length)) {
-      this._count(peer._stats, DropReason.CONGESTION)
-      return ErrorCode.OK
-    }
-    const err = peer._sendPacket(frame, TransferMode.RELIABLE)
+    const err = peer._sendPacket(frame, mode, this.transferChannel)
     if (err !== ErrorCode.OK) return this._fail(err, peer.getLastError())
     return ErrorCode.OK
   }
@@ -464,6 +489,8 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
   }
 
   protected override _beforePoll(): void {
+    // Browsers have no drain event: held UNRELIABLE_ORDERED packets go out when they fit at a poll.
+    this._serverPeer?._flushHeld()
     if (this._status === ConnectionStatus.CONNECTING && this._serverPeer && this._idReceived === 0 && !this._failed && Date.now() >= this._deadline) {
       this._handshakeExpired(this._serverPeer)
     }

@@ -8,6 +8,7 @@ import {
   Queue,
   TLSOptions,
   TransferMode,
+  applyOptions,
   plainBytes,
   toBytes,
   type BinaryData,
@@ -107,7 +108,13 @@ interface Socket {
   ping?(): void
   pause?(): void
   resume?(): void
-  _socket?: { remoteAddress?: string; remotePort?: number; setNoDelay(enabled?: boolean): void } | null
+  _socket?: {
+    remoteAddress?: string
+    remotePort?: number
+    writableNeedDrain?: boolean
+    setNoDelay(enabled?: boolean): void
+    once(event: 'drain', listener: () => void): void
+  } | null
   // Browser only:
   onopen?: ((event: unknown) => void) | null
   onmessage?: ((event: { data: unknown }) => void) | null
@@ -173,6 +180,12 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
   private _heartbeatTimer: ReturnType<typeof setInterval> | null = null
   private _awaitingPong = false
   private _closingLocally = false
+  /** UNRELIABLE_ORDERED frames held under congestion: the newest per channel. */
+  private _held: Map<number, Uint8Array> | null = null
+  private _drainWatched = false
+  private _recheckDelay = 5
+  /** Set when the server refused the upgrade with an HTTP status (its reason is in `_lastError`). */
+  private _refused = false
   private _handshakeHeaders: string[] = []
   private _heartbeatInterval = 0
   private _inboundBufferSize = DEFAULT_INBOUND_BUFFER_SIZE
@@ -188,11 +201,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
 
   constructor(options: WebSocketPeerOptions = {}) {
     super()
-    for (const [key, value] of Object.entries(options)) {
-      if (value === undefined) continue
-      if (!(key in this)) throw new TypeError(`unknown option '${key}'`)
-      ;(this as Record<string, unknown>)[key] = value
-    }
+    applyOptions(this, options)
   }
 
   /**
@@ -216,9 +225,18 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
 
   /**
    * Seconds between heartbeat pings while OPEN; a ping still unanswered when the next is due
-   * closes the connection ("heartbeat timeout"). 0 (default) turns it off; negative values are
-   * rejected. No effect in browsers, which answer pings but cannot send them. Godot 4.4:
-   * `heartbeat_interval`.
+   * closes the connection: a close frame with {@link CloseCode.HEARTBEAT_TIMEOUT} (4001,
+   * "heartbeat timeout") is written and the socket dropped at once, so a dead peer is detected
+   * within two intervals and `getLastError()` says "heartbeat timeout". The close is not clean
+   * (`getCloseCode()` −1), as in Godot. 0 (default) turns it off; negative values are rejected.
+   * Changing it while OPEN restarts the pings. No effect in browsers, which answer pings but
+   * cannot send them.
+   *
+   * Cost: one unref'd interval timer per connection. Node keeps all timers of one duration in a
+   * single list under one system timer, so thousands of idle peers sharing an interval cost one
+   * small object each and one timer wake-up per interval.
+   *
+   * Godot 4.4: `heartbeat_interval`.
    */
   get heartbeatInterval(): number {
     return this._heartbeatInterval
@@ -235,8 +253,11 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
   }
 
   /**
-   * The largest message accepted, in bytes (whole WebSocket messages, framing bytes included); a
-   * larger one closes the connection with 1009. Applied when a connection opens. Default 65535.
+   * The largest message accepted, in bytes (the whole WebSocket message payload, wsmp's framing
+   * bytes included). A larger one closes the connection: with 1009 "Message too big" on Node
+   * (`ws`'s `maxPayload`), with {@link CloseCode.MESSAGE_TOO_BIG_BROWSER} (4009) in browsers,
+   * which may not send 1009. The message is counted as `dropped.oversize` and `getLastError()`
+   * names the limit. Applied when a connection opens. Default 65535 ({@link DEFAULT_INBOUND_BUFFER_SIZE}).
    * Godot: `inbound_buffer_size`.
    */
   get inboundBufferSize(): number {
@@ -252,9 +273,13 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
   }
 
   /**
-   * Packets received but not yet read. When full, a Node peer stops reading the socket (TCP
-   * backpressure) until the application reads; a browser, which cannot pause a socket, closes
-   * the connection with 4004 rather than drop a packet. Default 4096. Godot: `max_queued_packets`.
+   * Packets received but not yet read, per connection. When full, a Node peer stops reading the
+   * socket (`ws.pause()`: TCP backpressure reaches the sender, whose outbound buffer fills) until
+   * the application reads packets below the limit again; nothing is dropped. A few messages
+   * already read from the socket may still arrive after the pause (at most one socket read's
+   * worth); they are queued, never dropped. A browser, which cannot pause a socket, closes the
+   * connection with {@link CloseCode.INBOUND_QUEUE_FULL} (4004) rather than drop a packet.
+   * Default 4096 ({@link DEFAULT_MAX_QUEUED_PACKETS}). Godot: `max_queued_packets`.
    */
   get maxQueuedPackets(): number {
     return this._maxQueuedPackets
@@ -270,8 +295,17 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
   }
 
   /**
-   * Bytes that may wait to be sent. A send that would pass it returns `ERR_OUT_OF_MEMORY`;
-   * 0 disables the check. Default 65535. Godot: `outbound_buffer_size`.
+   * Bytes that may wait to be sent (`getCurrentOutboundBufferedAmount()`: on Node what the OS
+   * socket buffer did not take yet, in browsers `bufferedAmount`). A send that would make it pass
+   * the limit returns `ERR_OUT_OF_MEMORY` and sends nothing; 0 disables the check. Default 65535
+   * ({@link DEFAULT_OUTBOUND_BUFFER_SIZE}).
+   *
+   * The connection is **congested** for a packet when `getCurrentOutboundBufferedAmount()` plus
+   * the packet's bytes (framing included) exceed `outboundBufferSize` (never when it is 0) — that
+   * is, exactly when a reliable packet would fail. A multiplayer peer then drops an UNRELIABLE
+   * packet (counted as `dropped.congestion`) and holds an UNRELIABLE_ORDERED one as the newest of
+   * its channel (an older held one is replaced and counted), sending it once it fits: when the
+   * socket drains (Node), at the next `poll()` or send. Godot: `outbound_buffer_size`.
    */
   get outboundBufferSize(): number {
     return this._outboundBufferSize
@@ -403,6 +437,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
     const socket = this._socket
     if (!socket || this._state === WebSocketState.CLOSED) return
     this._stopHeartbeat()
+    this._held = null
     this._closingLocally = true
     if (code < 0 || this._state === WebSocketState.CONNECTING) {
       this._drop(code < 0 ? -1 : code, reason)
@@ -471,6 +506,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
    * become readable packets), the close. Godot: `poll()`.
    */
   poll(): void {
+    if (this._held !== null) this._flushHeld()
     if (this._inbox.length === 0) return
     const batch = this._inbox
     this._inbox = []
@@ -559,12 +595,85 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
   }
 
   /**
-   * @internal Sends a framed packet for a multiplayer peer: `ERR_OUT_OF_MEMORY` for a reliable one
-   * that would pass `outboundBufferSize`; an unreliable one is dropped instead (returns OK, and
-   * `_send` reports the drop through `onDropped`).
+   * @internal Sends a framed packet for a multiplayer peer. RELIABLE: `ERR_OUT_OF_MEMORY` (nothing
+   * sent) when it would pass `outboundBufferSize`. When congested (see `outboundBufferSize`) an
+   * UNRELIABLE packet is dropped and an UNRELIABLE_ORDERED one held as the newest of `channel`;
+   * both return OK and count `dropped.congestion`.
    */
-  _sendPacket(frame: Uint8Array, mode: TransferMode): ErrorCode {
-    return this._send(frame, frame.length, true, mode)
+  _sendPacket(frame: Uint8Array, mode: TransferMode, channel = 0): ErrorCode {
+    if (this._held !== null) this._flushHeld()
+    if (mode === TransferMode.RELIABLE || !this._socket || this._state !== WebSocketState.OPEN) {
+      return this._send(frame, frame.length, true, TransferMode.RELIABLE)
+    }
+    if (mode === TransferMode.UNRELIABLE_ORDERED) {
+      const held = this._held
+      if (held !== null && held.has(channel)) {
+        // An older packet of this channel is still waiting: the newest replaces it.
+        held.set(channel, frame.slice())
+        this._countCongestion()
+        return ErrorCode.OK
+      }
+      if (!this._fits(frame.length)) {
+        ;(this._held ??= new Map()).set(channel, frame.slice())
+        this._watchDrain()
+        return ErrorCode.OK
+      }
+    } else if (!this._fits(frame.length)) {
+      this._countCongestion()
+      return ErrorCode.OK
+    }
+    return this._send(frame, frame.length, true, TransferMode.RELIABLE)
+  }
+
+  /** @internal Sends the held UNRELIABLE_ORDERED packets that fit now. */
+  _flushHeld(): void {
+    const held = this._held
+    if (held === null) return
+    if (this._state !== WebSocketState.OPEN) {
+      this._held = null
+      return
+    }
+    for (const [channel, frame] of held) {
+      if (!this._fits(frame.length)) continue
+      held.delete(channel)
+      this._send(frame, frame.length, true, TransferMode.RELIABLE)
+    }
+    if (held.size === 0) this._held = null
+    else this._watchDrain()
+  }
+
+  /** @internal The number of UNRELIABLE_ORDERED packets held under congestion (one per channel at most). */
+  get _heldCount(): number {
+    return this._held?.size ?? 0
+  }
+
+  private _countCongestion(): void {
+    const dropped = this._stats.dropped
+    dropped.congestion = (dropped.congestion ?? 0) + 1
+  }
+
+  /**
+   * Node: flush held packets when the TCP socket drains. A socket drains with an event only once
+   * its buffer passed Node's high-water mark; below it, check again after a short delay that
+   * doubles (5 ms … 160 ms) while the packets stay held. Browsers have no such event: `poll()`
+   * flushes there.
+   */
+  private _watchDrain(): void {
+    const tcp = this._socket?._socket
+    if (!this._node || !tcp || this._drainWatched) return
+    this._drainWatched = true
+    const flush = (): void => {
+      this._drainWatched = false
+      this._flushHeld()
+      if (this._held === null) this._recheckDelay = 5
+    }
+    if (tcp.writableNeedDrain) {
+      tcp.once('drain', flush)
+    } else {
+      const timer = setTimeout(flush, this._recheckDelay)
+      ;(timer as { unref?: () => void }).unref?.()
+      this._recheckDelay = Math.min(this._recheckDelay * 2, 160)
+    }
   }
 
   /** @internal Whether a frame of `size` bytes fits in the outbound buffer now. */
@@ -660,6 +769,8 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
     this._port = 0
     this._closingLocally = false
     this._awaitingPong = false
+    this._held = null
+    this._refused = false
     this._lastError = ''
   }
 
@@ -673,9 +784,15 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
         const text = new TextDecoder().decode(reason)
         this._event(() => this._closed(code === 1006 ? -1 : code, text))
       })
-      socket.on('error', (err: Error) => {
+      socket.on('error', (err: Error & { code?: string }) => {
+        if (this._refused) return
+        if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+          this._oversize(`a message over inboundBufferSize (${this._inboundBufferSize} bytes) arrived; closed with ${CloseCode.MESSAGE_TOO_BIG}`)
+          return
+        }
         this._lastError = describeSocketError(err)
       })
+      socket.on('unexpected-response', (_req: unknown, res: HttpResponse) => this._refusedUpgrade(res))
       socket.on('pong', () => {
         this._awaitingPong = false
       })
@@ -705,7 +822,6 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
     if (this._state !== WebSocketState.CONNECTING) return
     this._state = WebSocketState.OPEN
     this._protocol = this._socket?.protocol ?? ''
-    this._lastError = ''
     this._startHeartbeat()
     this._sink?.onOpen(this)
   }
@@ -714,7 +830,9 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
     this._stats.packetsIn++
     this._stats.bytesIn += data.length
     if (!this._node && data.length > this._inboundBufferSize) {
-      this._warn(`message of ${data.length} bytes is over inboundBufferSize (${this._inboundBufferSize}); closing with ${CloseCode.MESSAGE_TOO_BIG_BROWSER}`)
+      const reason = `a message of ${data.length} bytes is over inboundBufferSize (${this._inboundBufferSize}); closing with ${CloseCode.MESSAGE_TOO_BIG_BROWSER}`
+      this._warn(reason)
+      this._oversize(reason)
       this.close(CloseCode.MESSAGE_TOO_BIG_BROWSER, 'message too big')
       return
     }
@@ -722,14 +840,63 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
       this._sink.onMessage(this, data, isString)
       return
     }
-    if (this._closingLocally) return
+    if (this._closingLocally) {
+      // Closed by this side (or detached by its multiplayer peer): nothing more is delivered.
+      const dropped = this._stats.dropped
+      dropped.not_connected = (dropped.not_connected ?? 0) + 1
+      return
+    }
     this._countUnread()
     this._inbox.push({ data, from: 1, channel: 0, mode: TransferMode.RELIABLE, wasString: isString, source: null })
+  }
+
+  private _oversize(reason: string): void {
+    this._lastError = reason
+    const dropped = this._stats.dropped
+    dropped.oversize = (dropped.oversize ?? 0) + 1
+  }
+
+  /**
+   * Node: the server answered the upgrade with an HTTP status instead of 101. Reads a little of
+   * the body (the server's reason) for `getLastError()`, then drops the connection.
+   */
+  private _refusedUpgrade(res: HttpResponse): void {
+    const status = res.statusCode ?? 0
+    const chunks: Uint8Array[] = []
+    let size = 0
+    let done = false
+    const finish = (): void => {
+      if (done) return
+      done = true
+      clearTimeout(timer)
+      const all = new Uint8Array(size)
+      let at = 0
+      for (const chunk of chunks) {
+        const n = Math.min(chunk.length, size - at)
+        if (n <= 0) break
+        all.set(chunk.subarray(0, n), at)
+        at += n
+      }
+      const body = new TextDecoder().decode(all).trim().slice(0, 200)
+      this._lastError = `the server refused the WebSocket upgrade: HTTP ${status}${res.statusMessage ? ` ${res.statusMessage}` : ''}${body ? ` (${body})` : ''}`
+      this._refused = true
+      this._socket?.terminate?.()
+    }
+    const timer = setTimeout(finish, 1000)
+    ;(timer as { unref?: () => void }).unref?.()
+    res.on('data', (chunk: Uint8Array) => {
+      if (size >= 1024) return finish()
+      chunks.push(chunk)
+      size += Math.min(chunk.length, 1024 - size)
+    })
+    res.on('end', finish)
+    res.on('error', finish)
   }
 
   private _closed(code: number, reason: string): void {
     if (this._state === WebSocketState.CLOSED) return
     this._stopHeartbeat()
+    this._held = null
     this._state = WebSocketState.CLOSED
     this._closeCode = code
     this._closeReason = reason
@@ -749,6 +916,8 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
       this._state = WebSocketState.CLOSED
       this._closeCode = code
       this._closeReason = reason
+      // The socket's own close event will find the peer CLOSED and stop there: tell the owner now.
+      this._sink?.onClose(this, code, reason)
     }
   }
 
@@ -776,7 +945,14 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
       const reason = `heartbeat timeout: no pong within ${this._heartbeatInterval} s`
       this._lastError = reason
       this._stopHeartbeat()
-      this._socket?.terminate?.()
+      const socket = this._socket
+      try {
+        // Tell the other side if it still reads, but do not wait for its answer.
+        socket?.close(CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout')
+      } catch {
+        // Already closing.
+      }
+      socket?.terminate?.()
       return
     }
     this._awaitingPong = true
@@ -792,6 +968,14 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
     warnedOnce.add(key)
     this._warn(message)
   }
+}
+
+/** The part of Node's `http.IncomingMessage` read from a refused upgrade. */
+interface HttpResponse {
+  statusCode?: number
+  statusMessage?: string
+  on(event: 'data', listener: (chunk: Uint8Array) => void): void
+  on(event: 'end' | 'error', listener: () => void): void
 }
 
 function plainBytesToString(bytes: Uint8Array): string {

@@ -91,11 +91,18 @@ export const DropReason = {
   ABSENT_TARGET: 'absent_target',
   /** A relay addressed to its own sender. */
   SELF_TARGET: 'self_target',
-  /** A relay to other clients while `serverRelay` is false. */
+  /** Relay traffic while `serverRelay` is false: a client's relay to other clients (server), or announcements and relayed packets (client). */
   RELAY_DISABLED: 'relay_disabled',
   /** An UNRELIABLE packet dropped (or an UNRELIABLE_ORDERED one replaced) under congestion. */
   CONGESTION: 'congestion',
   /** A message that arrived before the peer had its id, or after it started closing. */
   NOT_CONNECTED: 'not_connected',
+  /** A message larger than `inboundBufferSize`: the connection was closed with 1009 (4009 in browsers). */
+  OVERSIZE: 'oversize',
+  /**
+   * A reliable packet (broadcast, relay or announcement) a peer had no room for: the peer was
+   * disconnected with {@link CloseCode.OUTBOUND_BUFFER_FULL} instead of losing it silently.
+   */
+  OUTBOUND_FULL: 'outbound_full',
 } as const
 export type DropReason = (typeof DropReason)[keyof typeof DropReason]

@@ -2,7 +2,7 @@ import { createNanoEvents, type Emitter, type Unsubscribe } from 'nanoevents'
 import { plainBytes } from './bytes.js'
 import { ConnectionStatus, TransferMode } from './constants.js'
 import { ErrorCode } from './error-code.js'
-import { PacketPeer, type PacketPeerOptions } from './packet-peer.js'
+import { PacketPeer, applyOptions, type PacketPeerOptions } from './packet-peer.js'
 import { Queue, type Packet } from './packet-queue.js'
 import { generateUniqueId } from './peer-id.js'
 
@@ -287,11 +287,7 @@ export abstract class MultiplayerPeer extends PacketPeer {
 
   /** @internal Applies options through the property setters (validation included). */
   protected _applyOptions(options: object): void {
-    for (const [key, value] of Object.entries(options)) {
-      if (value === undefined) continue
-      if (!(key in this)) throw new TypeError(`unknown option '${key}'`)
-      ;(this as Record<string, unknown>)[key] = value
-    }
+    applyOptions(this, options)
   }
 
   private _deliver(packet: Packet): void {

@@ -17,6 +17,31 @@ export interface PacketPeerOptions {
   logger?: Logger | null
 }
 
+/**
+ * @internal Whether `key` is a public property with a setter on `target`'s prototype chain: what a
+ * constructor option may set (never a method, a private field or a read-only getter).
+ */
+export function isSettableProperty(target: object, key: string): boolean {
+  if (key.startsWith('_')) return false
+  for (let proto: object | null = Object.getPrototypeOf(target); proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    const descriptor = Object.getOwnPropertyDescriptor(proto, key)
+    if (descriptor) return typeof descriptor.set === 'function'
+  }
+  return false
+}
+
+/**
+ * @internal Sets each defined option through the property's setter (so setters validate);
+ * throws `TypeError` for a key that is not a settable public property.
+ */
+export function applyOptions(target: object, options: object): void {
+  for (const [key, value] of Object.entries(options)) {
+    if (value === undefined) continue
+    if (!isSettableProperty(target, key)) throw new TypeError(`unknown option '${key}'`)
+    ;(target as Record<string, unknown>)[key] = value
+  }
+}
+
 function nextPowerOfTwo(n: number): number {
   let p = 1
   while (p < n) p *= 2

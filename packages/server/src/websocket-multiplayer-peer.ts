@@ -47,19 +47,33 @@ export interface HandshakeRequest {
   remotePort: number
 }
 
+/** A handshake verdict that rejects: the HTTP status (400 … 599) and a reason sent as the body. */
+export interface HandshakeRejection {
+  /** The HTTP status to answer with, 400 … 599 (anything else is 403). */
+  status: number
+  /** The response's text; 'rejected by the server' when absent. */
+  reason?: string
+}
+
 /**
- * What a handshake hook answers: `true` (or nothing) admits the client, `false` rejects it with
- * 403, `{ status, reason }` rejects it with that HTTP status (4xx/5xx) and reason text.
+ * A handshake verdict that admits the client and answers with `protocol`, which must be one of
+ * the subprotocols the client offered (it need not be in `supportedProtocols`). This is how a
+ * browser's token-in-subprotocol works: the page offers `['wsmp', 'token.abc']`, the hook checks
+ * the token and selects `'wsmp'`; a browser fails a connection whose answer names no offered
+ * protocol.
  */
-export type HandshakeVerdict =
-  | boolean
-  | void
-  | {
-      /** The HTTP status to answer with, 400 … 599 (anything else is 403). */
-      status: number
-      /** The response's text; 'rejected by the server' when absent. */
-      reason?: string
-    }
+export interface HandshakeAcceptance {
+  /** The subprotocol to answer with: one the client offered. */
+  protocol: string
+}
+
+/**
+ * What a handshake hook answers: `true` (or nothing) admits the client with the negotiated
+ * subprotocol; `{ protocol }` admits it with that one; `false` rejects it with 403;
+ * `{ status, reason }` rejects it with that HTTP status (4xx/5xx) and reason text, which a Node
+ * client reports in `connection_failed` (browsers give pages no detail).
+ */
+export type HandshakeVerdict = boolean | void | undefined | HandshakeRejection | HandshakeAcceptance
 
 /** A server's handshake hook; it may be async. */
 export type HandshakeHook = (request: HandshakeRequest) => HandshakeVerdict | Promise<HandshakeVerdict>
@@ -67,11 +81,17 @@ export type HandshakeHook = (request: HandshakeRequest) => HandshakeVerdict | Pr
 /** Options of the server-capable {@link WebSocketMultiplayerPeer}. */
 export interface ServerPeerOptions extends WebSocketMultiplayerPeerOptions {
   /**
-   * Called for every upgrade request before the client is admitted; may be async. Reject with
-   * `false` (403) or `{ status, reason }`. The time it takes counts against `handshakeTimeout`.
+   * Called for every upgrade request before the client is admitted, with its URL and query,
+   * headers, offered subprotocols and remote address; may be async. Admit with `true`, nothing,
+   * or `{ protocol }` (select one of the offered subprotocols); reject with `false` (403) or
+   * `{ status, reason }`. A hook that throws rejects with 500. The time it takes counts against
+   * `handshakeTimeout`. Not called while `refuseNewConnections` is set (503).
    */
   onHandshake?: HandshakeHook | null
 }
+
+/** How long a slow peer closed for "outbound buffer full" gets to finish the close handshake. */
+const SLOW_PEER_CLOSE_GRACE_MS = 1000
 
 const kAdmitted = Symbol('wsmp.admitted')
 const kProtocol = Symbol('wsmp.protocol')
@@ -146,6 +166,9 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
 
   constructor(options: ServerPeerOptions = {}) {
     super(options)
+    // The base constructor applied every option before this class's fields were initialised,
+    // so `_onHandshake = null` wiped the hook: apply it again.
+    if (options.onHandshake !== undefined) this.onHandshake = options.onHandshake
   }
 
   /** The server's handshake hook (see {@link ServerPeerOptions.onHandshake}). */
@@ -202,19 +225,31 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
     server.on('connection', this._onTcpConnection)
     server.on('upgrade', this._onUpgrade)
     server.on('tlsClientError', (_err: Error, socket: Duplex) => socket.destroy())
-    server.on('clientError', (_err: Error, socket: Duplex) => {
-      if (!socket.destroyed) socket.destroy()
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex & { bytesWritten?: number }) => {
+      if (socket.destroyed) return
+      // Answer an unparsable request as Node's default handler does (431 for oversized headers,
+      // 400 otherwise) rather than drop it without a word, then close.
+      if (socket.writable && !socket.bytesWritten && err.code !== 'ECONNRESET') {
+        const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400
+        socket.write(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nConnection: close\r\n\r\n`)
+      }
+      socket.destroy()
     })
     const epoch = this._epoch
     return new Promise<ErrorCode>((resolve) => {
       const onError = (err: NodeJS.ErrnoException): void => {
         server.off('listening', onListening)
+        server.off('close', onClose)
         if (this._http === server) this._stopServer()
-        if (this._epoch === epoch) this._status = ConnectionStatus.DISCONNECTED
+        if (this._epoch === epoch) {
+          this._status = ConnectionStatus.DISCONNECTED
+          this._uniqueId = 0
+        }
         resolve(this._fail(listenError(err), `createServer: cannot listen on ${bindAddress}:${port}: ${err.message}`))
       }
       const onListening = (): void => {
         server.off('error', onError)
+        server.off('close', onClose)
         server.on('error', (err) => this._warn(`server error: ${err.message}`))
         if (this._epoch !== epoch || this._http !== server) {
           server.close()
@@ -224,8 +259,16 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
         this._status = ConnectionStatus.CONNECTED
         resolve(ErrorCode.OK)
       }
+      // close() before 'listening': Node then emits neither 'listening' nor 'error', only 'close'.
+      // (Removed once settled: a later close must not overwrite getLastError().)
+      const onClose = (): void => {
+        server.off('error', onError)
+        server.off('listening', onListening)
+        resolve(this._fail(ErrorCode.FAILED, 'createServer: close() was called before the server was listening'))
+      }
       server.once('error', onError)
       server.once('listening', onListening)
+      server.once('close', onClose)
       try {
         if (bindAddress === '*') server.listen(port)
         else server.listen(port, bindAddress)
@@ -310,8 +353,9 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
     }
     const frame = this.framing === 'raw' ? payload : encodeRawPacket(payload)
     const excluded = -target
+    const channel = this.transferChannel
     for (const peer of this._peers.values()) {
-      if (peer._id !== excluded) this._deliverTo(peer, frame, mode)
+      if (peer._id !== excluded) this._deliverTo(peer, frame, mode, channel)
     }
     return ErrorCode.OK
   }
@@ -402,6 +446,9 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
   private _relay(peer: WebSocketPeer, data: Uint8Array, target: number, isString: boolean): void {
     const from = peer._id
     const frame = this._frame
+    // An inner packet of one byte carries nothing (`[0x03]` with no payload): drop it here rather
+    // than forward it for every receiver to drop.
+    if (data.length - frame.offset < 2) return this._dropped(peer._stats, DropReason.MALFORMED, `from peer ${from}`)
     if (target > TARGET_PEER_SERVER) {
       if (target === from) return this._dropped(peer._stats, DropReason.SELF_TARGET, `from peer ${from}`)
       if (!this.serverRelay) return this._dropped(peer._stats, DropReason.RELAY_DISABLED, `from peer ${from}`)
@@ -436,21 +483,31 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
 
   /**
    * Sends a frame the application did not address to one peer alone (a broadcast, a relay, an
-   * announcement). A reliable frame that does not fit disconnects the slow peer rather than drop
-   * a packet silently.
+   * announcement). Unreliable frames follow the congestion rules (`WebSocketPeer._sendPacket`).
+   * A reliable frame that does not fit disconnects the slow peer rather than drop a packet
+   * silently: counted as `dropped.outbound_full`, closed with 4000 "outbound buffer full", and
+   * taken out of the routing table at once (DEL_PEER to the others, `peer_disconnected` at the
+   * next poll). The close frame waits behind what the peer has not read yet; the socket is
+   * dropped if the peer has not closed within 1 s (rather than `ws`'s 30 s).
    */
-  private _deliverTo(peer: WebSocketPeer, frame: Uint8Array, mode: TransferMode): void {
+  private _deliverTo(peer: WebSocketPeer, frame: Uint8Array, mode: TransferMode, channel = 0): void {
+    if (mode !== TransferMode.RELIABLE) {
+      peer._sendPacket(frame, mode, channel)
+      return
+    }
     if (peer._fits(frame.length)) {
       peer._sendPacket(frame, TransferMode.RELIABLE)
       return
     }
-    if (mode !== TransferMode.RELIABLE) {
-      this._count(peer._stats, DropReason.CONGESTION)
-      return
-    }
-    if (peer.getReadyState() !== WebSocketPeer.State.OPEN) return
+    if (this._peers.get(peer._id) !== peer || peer.getReadyState() !== WebSocketPeer.State.OPEN) return
+    this._count(peer._stats, DropReason.OUTBOUND_FULL)
     this._warn(`peer ${peer._id}: outbound buffer full (outboundBufferSize = ${peer.outboundBufferSize}); disconnecting the slow peer`)
     peer.close(CloseCode.OUTBOUND_BUFFER_FULL, 'outbound buffer full')
+    this._remove(peer, true)
+    // The peer is out of the table; its socket need not linger for ws's 30 s close timeout
+    // holding what it did not read: drop it if it has not closed within the grace period.
+    const timer = setTimeout(() => peer.close(-1), SLOW_PEER_CLOSE_GRACE_MS)
+    timer.unref()
   }
 
   // ---- connections --------------------------------------------------------------------------
@@ -484,13 +541,20 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
     }
     const offered = offeredProtocols(req)
     const supported = this.supportedProtocols
-    if (offered.length > 0 || supported.length > 0) {
-      const chosen = offered.find((p) => supported.includes(p))
-      if (chosen === undefined) {
-        rejectUpgrade(socket, 400, supported.length === 0 ? 'this server supports no subprotocol' : `none of the offered subprotocols is supported (supported: ${supported.join(', ')})`)
-        return
-      }
-      req[kProtocol] = chosen
+    // Godot's rule: the first offered protocol the server supports; none fails the handshake, as
+    // does offering none to a server that requires one. A hook may still select one (below).
+    const chosen = offered.find((p) => supported.includes(p))
+    const mismatch =
+      (offered.length > 0 || supported.length > 0) && chosen === undefined
+        ? supported.length === 0
+          ? 'this server supports no subprotocol'
+          : `none of the offered subprotocols is supported (supported: ${supported.join(', ')})`
+        : null
+    if (chosen !== undefined) req[kProtocol] = chosen
+    const hook = this._onHandshake
+    if (mismatch !== null && (!hook || offered.length === 0)) {
+      rejectUpgrade(socket, 400, mismatch)
+      return
     }
     let timer: ReturnType<typeof setTimeout> | null = null
     if (this._path !== null) {
@@ -499,7 +563,6 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
       }, this.handshakeTimeout * 1000)
       timer.unref()
     }
-    const hook = this._onHandshake
     if (!hook) {
       this._upgrade(req, socket, head, epoch, timer)
       return
@@ -518,9 +581,17 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
       .then(
         (verdict) => {
           if (verdict === false) return rejectUpgrade(socket, 403, 'rejected by the server')
-          if (verdict && typeof verdict === 'object') {
+          if (verdict && typeof verdict === 'object' && 'protocol' in verdict) {
+            if (!offered.includes(verdict.protocol)) {
+              this._warn(`onHandshake selected the subprotocol '${String(verdict.protocol)}', which the client did not offer; rejecting the client with 500`)
+              return rejectUpgrade(socket, 500, 'the server selected a subprotocol the client did not offer')
+            }
+            req[kProtocol] = verdict.protocol
+          } else if (verdict && typeof verdict === 'object') {
             const status = Number.isInteger(verdict.status) && verdict.status >= 400 && verdict.status <= 599 ? verdict.status : 403
             return rejectUpgrade(socket, status, verdict.reason ?? 'rejected by the server')
+          } else if (mismatch !== null) {
+            return rejectUpgrade(socket, 400, mismatch)
           }
           this._upgrade(req, socket, head, epoch, timer)
         },
@@ -564,6 +635,9 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
   private _admit(ws: WsSocket, req: http.IncomingMessage, socket: TrackedSocket): void {
     socket[kAdmitted] = true
     if (socket._parent) socket._parent[kAdmitted] = true
+    // No longer handshaking: close() must close it with 1001, not destroy it as a pending handshake.
+    this._handshaking.delete(socket)
+    if (socket._parent) this._handshaking.delete(socket._parent)
     if (this._status !== ConnectionStatus.CONNECTED || !this._server) {
       ws.terminate()
       return
@@ -578,6 +652,8 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
       const added = encodeSysCommand(SysCommand.ADD_PEER, id)
       for (const other of this._peers.values()) {
         this._deliverTo(other, added, TransferMode.RELIABLE)
+        // A slow peer cut by this very announcement is not announced to the newcomer.
+        if (this._peers.get(other._id) !== other) continue
         this._deliverTo(peer, encodeSysCommand(SysCommand.ADD_PEER, other._id), TransferMode.RELIABLE)
       }
     }
@@ -590,6 +666,9 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
     const id = peer._id
     if (this._peers.get(id) !== peer) return
     this._peers.delete(id)
+    // Nothing more from this connection reaches the application (a forced disconnect may still
+    // have messages in flight).
+    peer._sink = null
     addStats(this._departed, peer._stats)
     if (this.framing === 'scene' && this.serverRelay) {
       const removed = encodeSysCommand(SysCommand.DEL_PEER, id)
