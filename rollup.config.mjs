@@ -100,7 +100,9 @@ function consecutive(object) {
  */
 function browserOnly() {
   const enums = ['ErrorCode', 'ConnectionStatus', 'TransferMode', 'CloseCode', 'DropReason', 'FrameKind', 'SceneCommand', 'SysCommand', 'VarExtType', 'WebSocketState', 'WriteMode']
-  const nodeOnlyMembers = ['_accept', '_nodeOptions', '_heartbeat', '_refusedUpgrade']
+  // Members only Node runs (a server's accept, ws options, pings, a refused upgrade's body) and the
+  // @internal getters only Node tests read.
+  const nodeOnlyMembers = ['_accept', '_nodeOptions', '_heartbeat', '_refusedUpgrade', '_isPaused', '_unreadCount', '_isNode', '_heldCount']
   let values = null
   return {
     name: 'browser-only',

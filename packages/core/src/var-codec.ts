@@ -1,3 +1,4 @@
+import { toBytes } from './bytes.js'
 import { ErrorCode } from './error-code.js'
 
 /** Godot's default `encode_buffer_max_size`: 8 MiB. */
@@ -204,7 +205,7 @@ function write(value: unknown, depth: number): void {
     return be(sec, 4)
   }
   const typed = typedArrays.findIndex((Ctor) => value instanceof Ctor)
-  if (typed >= 0) return extBytes(typed + 2, bytesOf(value as ArrayBufferView))
+  if (typed >= 0) return extBytes(typed + 2, toBytes(value as ArrayBufferView))
   if (value instanceof Map || value instanceof Set) {
     return extBytes(value instanceof Map ? VarExtType.MAP : VarExtType.SET, encodeAlone([...value], depth + 1))
   }
@@ -216,7 +217,7 @@ function write(value: unknown, depth: number): void {
   }
   if (ArrayBuffer.isView(value)) {
     length(value.byteLength, 0, 0, 0xc4, 0xc5)
-    return raw(bytesOf(value))
+    return raw(toBytes(value))
   }
   const keys = Object.keys(value)
   length(keys.length, 0x80, 16, 0, 0xde)
@@ -226,9 +227,6 @@ function write(value: unknown, depth: number): void {
   }
 }
 
-function bytesOf(view: ArrayBufferView): Uint8Array {
-  return new Uint8Array(view.buffer, view.byteOffset, view.byteLength)
-}
 
 // ---- decoding --------------------------------------------------------------------------------
 
