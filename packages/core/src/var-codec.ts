@@ -136,25 +136,22 @@ function length(n: number, fix: number, limit: number, t8: number, t16: number):
   }
 }
 
-function ext(type: number, n: number): void {
-  const fix = [1, 2, 4, 8, 16].indexOf(n)
-  if (fix >= 0) be(0xd4 + fix)
-  else length(n, 0, 0, 0xc7, 0xc8)
+/** An extension: the smallest header for its size, the type, the bytes. */
+function ext(type: number, bytes: Uint8Array): void {
+  const fix = [1, 2, 4, 8, 16].indexOf(bytes.length)
+  if (fix < 0) length(bytes.length, 0, 0, 0xc7, 0xc8)
+  else be(0xd4 + fix)
   be(type)
-}
-
-function extBytes(type: number, bytes: Uint8Array): void {
-  ext(type, bytes.length)
   raw(bytes)
 }
 
-/** Encodes `value` into a fresh buffer, leaving any encoding in progress untouched. */
-function encodeAlone(value: unknown, depth: number): Uint8Array {
+/** Runs `fill` on a fresh output and returns what it wrote, leaving any encoding in progress untouched. */
+function sub(fill: () => void): Uint8Array {
   const [outerOut, outerPos] = [out, pos]
   out = EMPTY
   pos = 0
   try {
-    write(value, depth)
+    fill()
     return out.subarray(0, pos)
   } finally {
     out = outerOut
@@ -184,32 +181,33 @@ function write(value: unknown, depth: number): void {
     length(bytes.length, 0xa0, 32, 0xd9, 0xda)
     return raw(bytes)
   }
-  if (typeof value === 'bigint') return extBytes(VarExtType.BIGINT, text.encode(value.toString()))
+  if (typeof value === 'bigint') return ext(VarExtType.BIGINT, text.encode(value.toString()))
   if (typeof value !== 'object') fail(`cannot encode a ${typeof value}`)
   if (value instanceof Date) {
     const ms = value.getTime()
     if (Number.isNaN(ms)) fail('cannot encode an invalid Date')
     const sec = Math.floor(ms / 1000)
     const nsec = (ms - sec * 1000) * 1e6
-    if (sec < 0 || sec >= 2 ** 34) {
-      ext(TIMESTAMP, 12)
-      be(nsec, 4)
-      return be(sec, 8)
-    }
-    if (nsec === 0 && sec < TWO_32) {
-      ext(TIMESTAMP, 4)
-      return be(sec, 4)
-    }
-    ext(TIMESTAMP, 8)
-    be(nsec * 4 + Math.floor(sec / TWO_32), 4)
-    return be(sec, 4)
+    // timestamp 32 (whole seconds that fit), 64 (34-bit seconds), else 96.
+    return ext(
+      TIMESTAMP,
+      sub(() => {
+        if (sec < 0 || sec >= 2 ** 34) {
+          be(nsec, 4)
+          be(sec, 8)
+        } else {
+          if (nsec || sec >= TWO_32) be(nsec * 4 + Math.floor(sec / TWO_32), 4)
+          be(sec, 4)
+        }
+      }),
+    )
   }
   const typed = typedArrays.findIndex((Ctor) => value instanceof Ctor)
-  if (typed >= 0) return extBytes(typed + 2, toBytes(value as ArrayBufferView))
+  if (typed >= 0) return ext(typed + 2, toBytes(value as ArrayBufferView))
   if (value instanceof Map || value instanceof Set) {
-    return extBytes(value instanceof Map ? VarExtType.MAP : VarExtType.SET, encodeAlone([...value], depth + 1))
+    return ext(value instanceof Map ? VarExtType.MAP : VarExtType.SET, sub(() => write([...value], depth + 1)))
   }
-  if (value instanceof ArrayBuffer) return extBytes(VarExtType.ARRAY_BUFFER, new Uint8Array(value))
+  if (value instanceof ArrayBuffer) return ext(VarExtType.ARRAY_BUFFER, new Uint8Array(value))
   if (Array.isArray(value)) {
     length(value.length, 0x90, 16, 0, 0xdc)
     for (const item of value) write(item, depth + 1)
@@ -390,7 +388,7 @@ export type DecodeVarResult =
 export function encodeVar(value: unknown, maxSize = DEFAULT_ENCODE_BUFFER_MAX_SIZE): EncodeVarResult {
   let bytes: Uint8Array
   try {
-    bytes = encodeAlone(value, 1)
+    bytes = sub(() => write(value, 1))
   } catch (err) {
     return { ok: false, error: ErrorCode.ERR_INVALID_PARAMETER, reason: `putVar: cannot encode value: ${(err as Error).message}` }
   }
