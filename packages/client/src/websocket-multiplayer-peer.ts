@@ -9,7 +9,6 @@ import {
   MultiplayerPeer,
   RAW_OVERHEAD,
   RELAY_OVERHEAD,
-  SysCommand,
   TARGET_PEER_SERVER,
   TLSOptions,
   TransferMode,
@@ -88,6 +87,7 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
   override get logger() {
     return super.logger
   }
+  /** Sets `logger`; the getter says which values are accepted. */
   override set logger(value) {
     super.logger = value
     this._template.logger = value
@@ -97,6 +97,7 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
   get handshakeHeaders(): string[] {
     return this._template.handshakeHeaders
   }
+  /** Sets `handshakeHeaders`; the getter says which values are accepted. */
   set handshakeHeaders(value: string[]) {
     this._template.handshakeHeaders = value
   }
@@ -109,6 +110,7 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
   get handshakeTimeout(): number {
     return this._handshakeTimeout
   }
+  /** Sets `handshakeTimeout`; the getter says which values are accepted. */
   set handshakeTimeout(value: number) {
     if (typeof value !== 'number' || Number.isNaN(value)) throw new TypeError('handshakeTimeout must be a number of seconds')
     if (value <= 0) {
@@ -118,10 +120,17 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
     this._handshakeTimeout = value
   }
 
-  /** Heartbeat ping interval for new connections, in seconds (see `WebSocketPeer.heartbeatInterval`). */
+  /**
+   * Seconds between heartbeat pings on every new connection (a server copies it into each peer it
+   * admits; a client uses it for its connection to the server); a peer that has not answered by
+   * the next ping is dropped and reported (`peer_disconnected`; on a client `server_disconnected`
+   * with a "heartbeat timeout" reason). 0 (default) = off. Node only. Godot 4.4 has it on
+   * `WebSocketPeer` alone; see `WebSocketPeer.heartbeatInterval`.
+   */
   get heartbeatInterval(): number {
     return this._template.heartbeatInterval
   }
+  /** Sets `heartbeatInterval`; the getter says which values are accepted. */
   set heartbeatInterval(value: number) {
     this._template.heartbeatInterval = value
   }
@@ -130,6 +139,7 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
   get inboundBufferSize(): number {
     return this._template.inboundBufferSize
   }
+  /** Sets `inboundBufferSize`; the getter says which values are accepted. */
   set inboundBufferSize(value: number) {
     this._template.inboundBufferSize = value
   }
@@ -138,6 +148,7 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
   get maxQueuedPackets(): number {
     return this._template.maxQueuedPackets
   }
+  /** Sets `maxQueuedPackets`; the getter says which values are accepted. */
   set maxQueuedPackets(value: number) {
     this._template.maxQueuedPackets = value
   }
@@ -146,6 +157,7 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
   get outboundBufferSize(): number {
     return this._template.outboundBufferSize
   }
+  /** Sets `outboundBufferSize`; the getter says which values are accepted. */
   set outboundBufferSize(value: number) {
     this._template.outboundBufferSize = value
   }
@@ -154,6 +166,7 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
   get supportedProtocols(): string[] {
     return this._template.supportedProtocols
   }
+  /** Sets `supportedProtocols`; the getter says which values are accepted. */
   set supportedProtocols(value: string[]) {
     this._template.supportedProtocols = value
   }
@@ -164,6 +177,7 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
   get framing(): Framing {
     return this._framing
   }
+  /** Sets `framing`; the getter says which values are accepted. */
   set framing(value: Framing) {
     if (!FRAMINGS.includes(value)) throw new TypeError(`framing must be 'scene' or 'raw', got ${String(value)}`)
     if (this._status !== ConnectionStatus.DISCONNECTED) {
@@ -184,6 +198,7 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
   get serverRelay(): boolean {
     return this._serverRelay
   }
+  /** Sets `serverRelay`; the getter says which values are accepted. */
   set serverRelay(value: boolean) {
     this._serverRelay = Boolean(value)
   }
@@ -256,7 +271,9 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
    * A client sends everything through the server: to 1 directly, to anyone else as a relay.
    * Empty packets return OK and send nothing. Errors: `ERR_UNCONFIGURED` unless CONNECTED,
    * `ERR_INVALID_PARAMETER` for an impossible target, `ERR_OUT_OF_MEMORY` when a reliable packet
-   * does not fit in `outboundBufferSize`.
+   * does not fit in `outboundBufferSize` (nothing is sent). When the connection is congested (see
+   * `WebSocketPeer.outboundBufferSize`) an UNRELIABLE packet is dropped and an UNRELIABLE_ORDERED
+   * one replaces the older one held for its channel; both return OK and count `dropped.congestion`.
    *
    * Godot: `put_packet()`.
    */
@@ -403,7 +420,7 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
     const why =
       code === -1
         ? `connection lost: ${peer.getLastError() || 'closed without a close frame'}`
-        : `closed by the server (${code}${reason ? ` ${reason}` : ''})`
+        : `closed by the server (${code}${reason ? ` ${reason}` : code === CloseCode.MESSAGE_TOO_BIG ? ' message too big: over the server\'s inboundBufferSize' : ''})`
     if (this._failed) return
     if (this._idReceived === 0) {
       this._failed = true
@@ -421,13 +438,13 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
     return target === SERVER_ID ? RAW_OVERHEAD : RELAY_OVERHEAD
   }
 
-  /** @internal Sends one frame on a connection; unreliable frames that do not fit are dropped and counted. */
+  /**
+   * @internal Sends one frame on a connection with the current transfer channel. RELIABLE that
+   * does not fit: `ERR_OUT_OF_MEMORY`, nothing sent. Congested UNRELIABLE frames are dropped and
+   * UNRELIABLE_ORDERED ones held (newest per channel), both counted as `dropped.congestion`.
+   */
   protected _sendFrame(peer: WebSocketPeer, frame: Uint8Array, mode: TransferMode): ErrorCode {
-    if (mode !== TransferMode.RELIABLE && !peer._fits(frame.length)) {
-      this._count(peer._stats, DropReason.CONGESTION)
-      return ErrorCode.OK
-    }
-    const err = peer._sendPacket(frame, TransferMode.RELIABLE)
+    const err = peer._sendPacket(frame, mode, this.transferChannel)
     if (err !== ErrorCode.OK) return this._fail(err, peer.getLastError())
     return ErrorCode.OK
   }
@@ -472,6 +489,8 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
   }
 
   protected override _beforePoll(): void {
+    // Browsers have no drain event: held UNRELIABLE_ORDERED packets go out when they fit at a poll.
+    this._serverPeer?._flushHeld()
     if (this._status === ConnectionStatus.CONNECTING && this._serverPeer && this._idReceived === 0 && !this._failed && Date.now() >= this._deadline) {
       this._handshakeExpired(this._serverPeer)
     }

@@ -8,7 +8,7 @@ import {
   Queue,
   TLSOptions,
   TransferMode,
-  isSettableProperty,
+  applyOptions,
   plainBytes,
   toBytes,
   type BinaryData,
@@ -19,16 +19,22 @@ import {
 
 /** Godot: `WebSocketPeer.State` (`STATE_CONNECTING` … `STATE_CLOSED`). */
 export const WebSocketState = {
+  /** Godot: `STATE_CONNECTING`. */
   CONNECTING: 0,
+  /** Godot: `STATE_OPEN`. */
   OPEN: 1,
+  /** Godot: `STATE_CLOSING`. */
   CLOSING: 2,
+  /** Godot: `STATE_CLOSED`. */
   CLOSED: 3,
 } as const
 export type WebSocketState = (typeof WebSocketState)[keyof typeof WebSocketState]
 
 /** Godot: `WebSocketPeer.WriteMode` (`WRITE_MODE_TEXT`, `WRITE_MODE_BINARY`). */
 export const WriteMode = {
+  /** A text (UTF-8) message. Godot: `WRITE_MODE_TEXT`. */
   TEXT: 0,
+  /** A binary message (the default). Godot: `WRITE_MODE_BINARY`. */
   BINARY: 1,
 } as const
 export type WriteMode = (typeof WriteMode)[keyof typeof WriteMode]
@@ -37,9 +43,11 @@ export type WriteMode = (typeof WriteMode)[keyof typeof WriteMode]
 export interface PeerStats {
   /** Messages received (the id message and framing included). */
   packetsIn: number
+  /** Bytes received, in whole messages. */
   bytesIn: number
   /** Messages sent. */
   packetsOut: number
+  /** Bytes sent, in whole messages. */
   bytesOut: number
   /** Messages that broke the framing rules (truncated, unknown or misdirected commands). */
   protocolErrors: number
@@ -52,9 +60,11 @@ export function createPeerStats(): PeerStats {
   return { packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0, protocolErrors: 0, dropped: {} }
 }
 
-/** Godot's WebSocketPeer defaults. */
+/** Godot's default `inbound_buffer_size`: the largest message accepted, in bytes. */
 export const DEFAULT_INBOUND_BUFFER_SIZE = 65535
+/** Godot's default `outbound_buffer_size`: bytes that may wait to be sent. */
 export const DEFAULT_OUTBOUND_BUFFER_SIZE = 65535
+/** Godot's default `max_queued_packets`: unread packets per connection. */
 export const DEFAULT_MAX_QUEUED_PACKETS = 4096
 
 /** Options of a {@link WebSocketPeer}; each is also a property. */
@@ -115,7 +125,9 @@ interface TcpSocket {
   remoteAddress?: string
   remotePort?: number
   writableLength: number
+  writableNeedDrain?: boolean
   setNoDelay(enabled?: boolean): void
+  once(event: 'drain', listener: () => void): void
   cork(): void
   uncork(): void
   write(chunk: Uint8Array): boolean
@@ -272,6 +284,12 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
   private _heartbeatTimer: ReturnType<typeof setInterval> | null = null
   private _awaitingPong = false
   private _closingLocally = false
+  /** UNRELIABLE_ORDERED frames held under congestion: the newest per channel. */
+  private _held: Map<number, Uint8Array> | null = null
+  private _drainWatched = false
+  private _recheckDelay = 5
+  /** Set when the server refused the upgrade with an HTTP status (its reason is in `_lastError`). */
+  private _refused = false
   private _handshakeHeaders: string[] = []
   private _heartbeatInterval = 0
   private _inboundBufferSize = DEFAULT_INBOUND_BUFFER_SIZE
@@ -289,11 +307,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
 
   constructor(options: WebSocketPeerOptions = {}) {
     super()
-    for (const [key, value] of Object.entries(options)) {
-      if (value === undefined) continue
-      if (!isSettableProperty(this, key)) throw new TypeError(`unknown option '${key}'`)
-      ;(this as Record<string, unknown>)[key] = value
-    }
+    applyOptions(this, options)
   }
 
   /**
@@ -304,6 +318,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
   get handshakeHeaders(): string[] {
     return [...this._handshakeHeaders]
   }
+  /** Sets `handshakeHeaders`; the getter says which values are accepted. */
   set handshakeHeaders(value: string[]) {
     const lines = stringList('handshakeHeaders', value)
     const bad = lines.find((line) => !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+:/.test(line))
@@ -316,13 +331,23 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
 
   /**
    * Seconds between heartbeat pings while OPEN; a ping still unanswered when the next is due
-   * closes the connection ("heartbeat timeout"). 0 (default) turns it off; negative values are
-   * rejected. No effect in browsers, which answer pings but cannot send them. Godot 4.4:
-   * `heartbeat_interval`.
+   * closes the connection: a close frame with {@link CloseCode.HEARTBEAT_TIMEOUT} (4001,
+   * "heartbeat timeout") is written and the socket dropped at once, so a dead peer is detected
+   * within two intervals and `getLastError()` says "heartbeat timeout". The close is not clean
+   * (`getCloseCode()` −1), as in Godot. 0 (default) turns it off; negative values are rejected.
+   * Changing it while OPEN restarts the pings. No effect in browsers, which answer pings but
+   * cannot send them.
+   *
+   * Cost: one unref'd interval timer per connection. Node keeps all timers of one duration in a
+   * single list under one system timer, so thousands of idle peers sharing an interval cost one
+   * small object each and one timer wake-up per interval.
+   *
+   * Godot 4.4: `heartbeat_interval`.
    */
   get heartbeatInterval(): number {
     return this._heartbeatInterval
   }
+  /** Sets `heartbeatInterval`; the getter says which values are accepted. */
   set heartbeatInterval(value: number) {
     if (typeof value !== 'number' || !Number.isFinite(value)) throw new TypeError('heartbeatInterval must be a number of seconds')
     if (value < 0) {
@@ -334,13 +359,17 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
   }
 
   /**
-   * The largest message accepted, in bytes (whole WebSocket messages, framing bytes included); a
-   * larger one closes the connection with 1009. Applied when a connection opens. Default 65535.
+   * The largest message accepted, in bytes (the whole WebSocket message payload, wsmp's framing
+   * bytes included). A larger one closes the connection: with 1009 "Message too big" on Node
+   * (`ws`'s `maxPayload`), with {@link CloseCode.MESSAGE_TOO_BIG_BROWSER} (4009) in browsers,
+   * which may not send 1009. The message is counted as `dropped.oversize` and `getLastError()`
+   * names the limit. Applied when a connection opens. Default 65535 ({@link DEFAULT_INBOUND_BUFFER_SIZE}).
    * Godot: `inbound_buffer_size`.
    */
   get inboundBufferSize(): number {
     return this._inboundBufferSize
   }
+  /** Sets `inboundBufferSize`; the getter says which values are accepted. */
   set inboundBufferSize(value: number) {
     if (!positiveInteger('inboundBufferSize', value, 1)) {
       this._warn(`inboundBufferSize must be at least 1; keeping ${this._inboundBufferSize}`)
@@ -350,13 +379,18 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
   }
 
   /**
-   * Packets received but not yet read. When full, a Node peer stops reading the socket (TCP
-   * backpressure) until the application reads; a browser, which cannot pause a socket, closes
-   * the connection with 4004 rather than drop a packet. Default 4096. Godot: `max_queued_packets`.
+   * Packets received but not yet read, per connection. When full, a Node peer stops reading the
+   * socket (`ws.pause()`: TCP backpressure reaches the sender, whose outbound buffer fills) until
+   * the application reads packets below the limit again; nothing is dropped. A few messages
+   * already read from the socket may still arrive after the pause (at most one socket read's
+   * worth); they are queued, never dropped. A browser, which cannot pause a socket, closes the
+   * connection with {@link CloseCode.INBOUND_QUEUE_FULL} (4004) rather than drop a packet.
+   * Default 4096 ({@link DEFAULT_MAX_QUEUED_PACKETS}). Godot: `max_queued_packets`.
    */
   get maxQueuedPackets(): number {
     return this._maxQueuedPackets
   }
+  /** Sets `maxQueuedPackets`; the getter says which values are accepted. */
   set maxQueuedPackets(value: number) {
     if (!positiveInteger('maxQueuedPackets', value, 1)) {
       this._warn(`maxQueuedPackets must be at least 1; keeping ${this._maxQueuedPackets}`)
@@ -367,12 +401,22 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
   }
 
   /**
-   * Bytes that may wait to be sent. A send that would pass it returns `ERR_OUT_OF_MEMORY`;
-   * 0 disables the check. Default 65535. Godot: `outbound_buffer_size`.
+   * Bytes that may wait to be sent (`getCurrentOutboundBufferedAmount()`: on Node what the OS
+   * socket buffer did not take yet, in browsers `bufferedAmount`). A send that would make it pass
+   * the limit returns `ERR_OUT_OF_MEMORY` and sends nothing; 0 disables the check. Default 65535
+   * ({@link DEFAULT_OUTBOUND_BUFFER_SIZE}).
+   *
+   * The connection is **congested** for a packet when `getCurrentOutboundBufferedAmount()` plus
+   * the packet's bytes (framing included) exceed `outboundBufferSize` (never when it is 0) — that
+   * is, exactly when a reliable packet would fail. A multiplayer peer then drops an UNRELIABLE
+   * packet (counted as `dropped.congestion`) and holds an UNRELIABLE_ORDERED one as the newest of
+   * its channel (an older held one is replaced and counted), sending it once it fits: when the
+   * socket drains (Node), at the next `poll()` or send. Godot: `outbound_buffer_size`.
    */
   get outboundBufferSize(): number {
     return this._outboundBufferSize
   }
+  /** Sets `outboundBufferSize`; the getter says which values are accepted. */
   set outboundBufferSize(value: number) {
     if (!positiveInteger('outboundBufferSize', value, 0)) {
       this._warn(`outboundBufferSize must not be negative; keeping ${this._outboundBufferSize}`)
@@ -389,6 +433,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
   get supportedProtocols(): string[] {
     return [...this._supportedProtocols]
   }
+  /** Sets `supportedProtocols`; the getter says which values are accepted. */
   set supportedProtocols(value: string[]) {
     this._supportedProtocols = stringList('supportedProtocols', value).map((p) => p.trim()).filter((p) => p.length > 0)
   }
@@ -498,6 +543,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
     const socket = this._socket
     if (!socket || this._state === WebSocketState.CLOSED) return
     this._stopHeartbeat()
+    this._held = null
     this._closingLocally = true
     if (code < 0 || this._state === WebSocketState.CONNECTING) {
       this._drop(code < 0 ? -1 : code, reason)
@@ -543,6 +589,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
 
   /** Bytes queued but not yet sent. Godot: `get_current_outbound_buffered_amount()`. */
   getCurrentOutboundBufferedAmount(): number {
+    if (this._node) this._offerBatch()
     return this._socket?.bufferedAmount ?? 0
   }
 
@@ -566,6 +613,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
    * become readable packets), the close. Godot: `poll()`.
    */
   poll(): void {
+    if (this._held !== null) this._flushHeld()
     if (this._inbox.length === 0) return
     const batch = this._inbox
     this._inbox = []
@@ -654,12 +702,85 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
   }
 
   /**
-   * @internal Sends a framed packet for a multiplayer peer: `ERR_OUT_OF_MEMORY` for a reliable one
-   * that would pass `outboundBufferSize`; an unreliable one is dropped instead (returns OK, and
-   * `_send` reports the drop through `onDropped`).
+   * @internal Sends a framed packet for a multiplayer peer. RELIABLE: `ERR_OUT_OF_MEMORY` (nothing
+   * sent) when it would pass `outboundBufferSize`. When congested (see `outboundBufferSize`) an
+   * UNRELIABLE packet is dropped and an UNRELIABLE_ORDERED one held as the newest of `channel`;
+   * both return OK and count `dropped.congestion`.
    */
-  _sendPacket(frame: Uint8Array, mode: TransferMode): ErrorCode {
-    return this._send(frame, frame.length, true, mode)
+  _sendPacket(frame: Uint8Array, mode: TransferMode, channel = 0): ErrorCode {
+    if (this._held !== null) this._flushHeld()
+    if (mode === TransferMode.RELIABLE || !this._socket || this._state !== WebSocketState.OPEN) {
+      return this._send(frame, frame.length, true, TransferMode.RELIABLE)
+    }
+    if (mode === TransferMode.UNRELIABLE_ORDERED) {
+      const held = this._held
+      if (held !== null && held.has(channel)) {
+        // An older packet of this channel is still waiting: the newest replaces it.
+        held.set(channel, frame.slice())
+        this._countCongestion()
+        return ErrorCode.OK
+      }
+      if (!this._fits(frame.length)) {
+        ;(this._held ??= new Map()).set(channel, frame.slice())
+        this._watchDrain()
+        return ErrorCode.OK
+      }
+    } else if (!this._fits(frame.length)) {
+      this._countCongestion()
+      return ErrorCode.OK
+    }
+    return this._send(frame, frame.length, true, TransferMode.RELIABLE)
+  }
+
+  /** @internal Sends the held UNRELIABLE_ORDERED packets that fit now. */
+  _flushHeld(): void {
+    const held = this._held
+    if (held === null) return
+    if (this._state !== WebSocketState.OPEN) {
+      this._held = null
+      return
+    }
+    for (const [channel, frame] of held) {
+      if (!this._fits(frame.length)) continue
+      held.delete(channel)
+      this._send(frame, frame.length, true, TransferMode.RELIABLE)
+    }
+    if (held.size === 0) this._held = null
+    else this._watchDrain()
+  }
+
+  /** @internal The number of UNRELIABLE_ORDERED packets held under congestion (one per channel at most). */
+  get _heldCount(): number {
+    return this._held?.size ?? 0
+  }
+
+  private _countCongestion(): void {
+    const dropped = this._stats.dropped
+    dropped.congestion = (dropped.congestion ?? 0) + 1
+  }
+
+  /**
+   * Node: flush held packets when the TCP socket drains. A socket drains with an event only once
+   * its buffer passed Node's high-water mark; below it, check again after a short delay that
+   * doubles (5 ms … 160 ms) while the packets stay held. Browsers have no such event: `poll()`
+   * flushes there.
+   */
+  private _watchDrain(): void {
+    const tcp = this._socket?._socket
+    if (!this._node || !tcp || this._drainWatched) return
+    this._drainWatched = true
+    const flush = (): void => {
+      this._drainWatched = false
+      this._flushHeld()
+      if (this._held === null) this._recheckDelay = 5
+    }
+    if (tcp.writableNeedDrain) {
+      tcp.once('drain', flush)
+    } else {
+      const timer = setTimeout(flush, this._recheckDelay)
+      ;(timer as { unref?: () => void }).unref?.()
+      this._recheckDelay = Math.min(this._recheckDelay * 2, 160)
+    }
   }
 
   /**
@@ -676,12 +797,21 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
   _fits(size: number): boolean {
     const limit = this._outboundBufferSize
     if (limit === 0 || (this._socket?.bufferedAmount ?? 0) + size <= limit) return true
-    // Bytes corked in this callback count as queued until the system has had a chance to take them.
+    if (!this._node || this._corkedTcp === null) return false
+    this._offerBatch()
+    return (this._socket?.bufferedAmount ?? 0) + size <= limit
+  }
+
+  /**
+   * Hands the bytes batched so far (see flushCorked) to the system, keeping the batch open: what
+   * the system does not take is then what is really queued. Done before the outbound buffer is
+   * reported or found full, so batching never changes what `outboundBufferSize` allows.
+   */
+  private _offerBatch(): void {
     const tcp = this._corkedTcp
-    if (tcp === null) return false
+    if (tcp === null) return
     tcp.uncork()
     tcp.cork()
-    return (this._socket?.bufferedAmount ?? 0) + size <= limit
   }
 
   /** @internal Counts a packet handed to the owner; pauses reading (or closes, in browsers) at the limit. */
@@ -735,10 +865,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
       if (tcp && this._corkedTcp !== tcp && scheduleFlush) this._cork(tcp)
       if (data === sharedFrame && tcp && canWriteFrame(socket)) tcp.write((sharedWire ??= wireFrame(data)))
       else socket.send(data, binary ? BINARY : TEXT)
-      if (tcp && this._corkedTcp === tcp && tcp.writableLength >= FLUSH_AT) {
-        tcp.uncork()
-        tcp.cork()
-      }
+      if (tcp && this._corkedTcp === tcp && tcp.writableLength >= FLUSH_AT) this._offerBatch()
     } else {
       socket.send(data)
     }
@@ -801,6 +928,8 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
     this._port = 0
     this._closingLocally = false
     this._awaitingPong = false
+    this._held = null
+    this._refused = false
     this._lastError = ''
   }
 
@@ -811,8 +940,11 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
       // The same listener functions serve every connection (ws calls them with the socket as
       // `this`, which points back here): no closures per connection.
       ;(socket as NodeSocket)[kPeer] = this
-      // A socket a server accepted is already open.
-      if (this._state === WebSocketState.CONNECTING) socket.on('open', WebSocketPeer._onSocketOpen)
+      // A socket a server accepted is already open (and has no upgrade response to refuse).
+      if (this._state === WebSocketState.CONNECTING) {
+        socket.on('open', WebSocketPeer._onSocketOpen)
+        socket.on('unexpected-response', WebSocketPeer._onSocketUnexpectedResponse)
+      }
       socket.on('message', WebSocketPeer._onSocketMessage)
       socket.on('close', WebSocketPeer._onSocketClose)
       socket.on('error', WebSocketPeer._onSocketError)
@@ -848,8 +980,18 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
     peer._event(() => peer._closed(code === 1006 ? -1 : code, text))
   }
 
-  private static _onSocketError(this: NodeSocket, err: Error): void {
-    this[kPeer]._lastError = describeSocketError(err)
+  private static _onSocketError(this: NodeSocket, err: Error & { code?: string }): void {
+    const peer = this[kPeer]
+    if (peer._refused) return
+    if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+      peer._oversize(`a message over inboundBufferSize (${peer._inboundBufferSize} bytes) arrived; closed with ${CloseCode.MESSAGE_TOO_BIG}`)
+      return
+    }
+    peer._lastError = describeSocketError(err)
+  }
+
+  private static _onSocketUnexpectedResponse(this: NodeSocket, _req: unknown, res: HttpResponse): void {
+    this[kPeer]._refusedUpgrade(res)
   }
 
   private static _onSocketPong(this: NodeSocket): void {
@@ -878,7 +1020,6 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
     if (this._state !== WebSocketState.CONNECTING) return
     this._state = WebSocketState.OPEN
     this._protocol = this._socket?.protocol ?? ''
-    this._lastError = ''
     this._startHeartbeat()
     this._sink?.onOpen(this)
   }
@@ -887,7 +1028,9 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
     this._stats.packetsIn++
     this._stats.bytesIn += data.length
     if (!this._node && data.length > this._inboundBufferSize) {
-      this._warn(`message of ${data.length} bytes is over inboundBufferSize (${this._inboundBufferSize}); closing with ${CloseCode.MESSAGE_TOO_BIG_BROWSER}`)
+      const reason = `a message of ${data.length} bytes is over inboundBufferSize (${this._inboundBufferSize}); closing with ${CloseCode.MESSAGE_TOO_BIG_BROWSER}`
+      this._warn(reason)
+      this._oversize(reason)
       this.close(CloseCode.MESSAGE_TOO_BIG_BROWSER, 'message too big')
       return
     }
@@ -895,14 +1038,63 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
       this._sink.onMessage(this, data, isString)
       return
     }
-    if (this._closingLocally) return
+    if (this._closingLocally) {
+      // Closed by this side (or detached by its multiplayer peer): nothing more is delivered.
+      const dropped = this._stats.dropped
+      dropped.not_connected = (dropped.not_connected ?? 0) + 1
+      return
+    }
     this._countUnread()
     this._entries().push({ data, from: 1, channel: 0, mode: TransferMode.RELIABLE, wasString: isString, source: null })
+  }
+
+  private _oversize(reason: string): void {
+    this._lastError = reason
+    const dropped = this._stats.dropped
+    dropped.oversize = (dropped.oversize ?? 0) + 1
+  }
+
+  /**
+   * Node: the server answered the upgrade with an HTTP status instead of 101. Reads a little of
+   * the body (the server's reason) for `getLastError()`, then drops the connection.
+   */
+  private _refusedUpgrade(res: HttpResponse): void {
+    const status = res.statusCode ?? 0
+    const chunks: Uint8Array[] = []
+    let size = 0
+    let done = false
+    const finish = (): void => {
+      if (done) return
+      done = true
+      clearTimeout(timer)
+      const all = new Uint8Array(size)
+      let at = 0
+      for (const chunk of chunks) {
+        const n = Math.min(chunk.length, size - at)
+        if (n <= 0) break
+        all.set(chunk.subarray(0, n), at)
+        at += n
+      }
+      const body = new TextDecoder().decode(all).trim().slice(0, 200)
+      this._lastError = `the server refused the WebSocket upgrade: HTTP ${status}${res.statusMessage ? ` ${res.statusMessage}` : ''}${body ? ` (${body})` : ''}`
+      this._refused = true
+      this._socket?.terminate?.()
+    }
+    const timer = setTimeout(finish, 1000)
+    ;(timer as { unref?: () => void }).unref?.()
+    res.on('data', (chunk: Uint8Array) => {
+      if (size >= 1024) return finish()
+      chunks.push(chunk)
+      size += Math.min(chunk.length, 1024 - size)
+    })
+    res.on('end', finish)
+    res.on('error', finish)
   }
 
   private _closed(code: number, reason: string): void {
     if (this._state === WebSocketState.CLOSED) return
     this._stopHeartbeat()
+    this._held = null
     this._state = WebSocketState.CLOSED
     this._closeCode = code
     this._closeReason = reason
@@ -922,6 +1114,8 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
       this._state = WebSocketState.CLOSED
       this._closeCode = code
       this._closeReason = reason
+      // The socket's own close event will find the peer CLOSED and stop there: tell the owner now.
+      this._sink?.onClose(this, code, reason)
     }
   }
 
@@ -949,7 +1143,14 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
       const reason = `heartbeat timeout: no pong within ${this._heartbeatInterval} s`
       this._lastError = reason
       this._stopHeartbeat()
-      this._socket?.terminate?.()
+      const socket = this._socket
+      try {
+        // Tell the other side if it still reads, but do not wait for its answer.
+        socket?.close(CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout')
+      } catch {
+        // Already closing.
+      }
+      socket?.terminate?.()
       return
     }
     this._awaitingPong = true
@@ -965,6 +1166,14 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
     warnedOnce.add(key)
     this._warn(message)
   }
+}
+
+/** The part of Node's `http.IncomingMessage` read from a refused upgrade. */
+interface HttpResponse {
+  statusCode?: number
+  statusMessage?: string
+  on(event: 'data', listener: (chunk: Uint8Array) => void): void
+  on(event: 'end' | 'error', listener: () => void): void
 }
 
 function plainBytesToString(bytes: Uint8Array): string {

@@ -2,8 +2,11 @@
  * Godot: `MultiplayerPeer.ConnectionStatus` (`CONNECTION_DISCONNECTED` … `CONNECTION_CONNECTED`).
  */
 export const ConnectionStatus = {
+  /** Not connected, or closed. Godot: `CONNECTION_DISCONNECTED`. */
   DISCONNECTED: 0,
+  /** A client waiting for its id, or a server starting. Godot: `CONNECTION_CONNECTING`. */
   CONNECTING: 1,
+  /** A client with its id, or a listening server. Godot: `CONNECTION_CONNECTED`. */
   CONNECTED: 2,
 } as const
 export type ConnectionStatus = (typeof ConnectionStatus)[keyof typeof ConnectionStatus]
@@ -14,8 +17,11 @@ export type ConnectionStatus = (typeof ConnectionStatus)[keyof typeof Connection
  * UNRELIABLE_ORDERED keep only the newest per channel.
  */
 export const TransferMode = {
+  /** May be dropped under congestion. Godot: `TRANSFER_MODE_UNRELIABLE`. */
   UNRELIABLE: 0,
+  /** Only the newest per channel is kept under congestion. Godot: `TRANSFER_MODE_UNRELIABLE_ORDERED`. */
   UNRELIABLE_ORDERED: 1,
+  /** Never dropped (the default). Godot: `TRANSFER_MODE_RELIABLE`. */
   RELIABLE: 2,
 } as const
 export type TransferMode = (typeof TransferMode)[keyof typeof TransferMode]
@@ -33,16 +39,27 @@ export const MAX_PEER_ID = 0x7fffffff
  * 4000–4099 are wsmp's own.
  */
 export const CloseCode = {
+  /** RFC 6455 1000: normal closure. */
   NORMAL: 1000,
+  /** RFC 6455 1001: the endpoint is going away (a server shutting down). */
   GOING_AWAY: 1001,
+  /** RFC 6455 1002: protocol error. */
   PROTOCOL_ERROR: 1002,
+  /** RFC 6455 1003: data of a type the endpoint cannot accept. */
   UNSUPPORTED_DATA: 1003,
+  /** RFC 6455 1005: the close frame had no code (never sent). */
   NO_STATUS: 1005,
+  /** RFC 6455 1006: closed without a close frame (never sent; wsmp reports it as −1, as Godot does). */
   ABNORMAL: 1006,
+  /** RFC 6455 1007: a message with invalid data (such as bad UTF-8 in a text frame). */
   INVALID_PAYLOAD: 1007,
+  /** RFC 6455 1008: policy violation. */
   POLICY_VIOLATION: 1008,
+  /** RFC 6455 1009: a message over `inboundBufferSize`. */
   MESSAGE_TOO_BIG: 1009,
+  /** RFC 6455 1011: the server hit an unexpected condition. */
   INTERNAL_ERROR: 1011,
+  /** RFC 6455 1013: try again later. */
   TRY_AGAIN_LATER: 1013,
   /** The peer could not take a reliable packet: its outbound buffer was full (a slow consumer). */
   OUTBOUND_BUFFER_FULL: 4000,
@@ -74,11 +91,18 @@ export const DropReason = {
   ABSENT_TARGET: 'absent_target',
   /** A relay addressed to its own sender. */
   SELF_TARGET: 'self_target',
-  /** A relay to other clients while `serverRelay` is false. */
+  /** Relay traffic while `serverRelay` is false: a client's relay to other clients (server), or announcements and relayed packets (client). */
   RELAY_DISABLED: 'relay_disabled',
   /** An UNRELIABLE packet dropped (or an UNRELIABLE_ORDERED one replaced) under congestion. */
   CONGESTION: 'congestion',
   /** A message that arrived before the peer had its id, or after it started closing. */
   NOT_CONNECTED: 'not_connected',
+  /** A message larger than `inboundBufferSize`: the connection was closed with 1009 (4009 in browsers). */
+  OVERSIZE: 'oversize',
+  /**
+   * A reliable packet (broadcast, relay or announcement) a peer had no room for: the peer was
+   * disconnected with {@link CloseCode.OUTBOUND_BUFFER_FULL} instead of losing it silently.
+   */
+  OUTBOUND_FULL: 'outbound_full',
 } as const
 export type DropReason = (typeof DropReason)[keyof typeof DropReason]

@@ -12,21 +12,33 @@ export const FRAMINGS: readonly Framing[] = ['scene', 'raw']
 
 /** SceneMultiplayer's command numbers: the low three bits of a packet's first byte. */
 export const SceneCommand = {
+  /** An RPC. Godot: `NETWORK_COMMAND_REMOTE_CALL`. */
   REMOTE_CALL: 0,
+  /** Godot: `NETWORK_COMMAND_SIMPLIFY_PATH`. */
   SIMPLIFY_PATH: 1,
+  /** Godot: `NETWORK_COMMAND_CONFIRM_PATH`. */
   CONFIRM_PATH: 2,
+  /** A raw packet (`send_bytes`). Godot: `NETWORK_COMMAND_RAW`. */
   RAW: 3,
+  /** Godot: `NETWORK_COMMAND_SPAWN`. */
   SPAWN: 4,
+  /** Godot: `NETWORK_COMMAND_DESPAWN`. */
   DESPAWN: 5,
+  /** Godot: `NETWORK_COMMAND_SYNC`. */
   SYNC: 6,
+  /** A system command (peers, relay, auth). Godot: `NETWORK_COMMAND_SYS`. */
   SYS: 7,
 } as const
 
 /** SceneMultiplayer's SYS sub-commands: `[0x07][cmd][int32 LE peer]…`. */
 export const SysCommand = {
+  /** Authentication (not interpreted by wsmp). Godot: `SYS_COMMAND_AUTH`. */
   AUTH: 0,
+  /** Server → client: a peer joined. Godot: `SYS_COMMAND_ADD_PEER`. */
   ADD_PEER: 1,
+  /** Server → client: a peer left. Godot: `SYS_COMMAND_DEL_PEER`. */
   DEL_PEER: 2,
+  /** A packet relayed through the server. Godot: `SYS_COMMAND_RELAY`. */
   RELAY: 3,
 } as const
 
@@ -56,6 +68,7 @@ export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind]
 
 /** A decoded frame header. Decoders fill one caller-owned object, so decoding allocates nothing. */
 export interface SceneFrame {
+  /** What the message is; INVALID ones are dropped. */
   kind: FrameKind
   /** The SYS peer id (target or source of a relay, the peer of ADD/DEL); 0 otherwise. */
   peer: number

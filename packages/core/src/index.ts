@@ -44,7 +44,7 @@ export {
   type SceneFrame,
 } from './framing.js'
 export { TLSOptions, type Pem } from './tls-options.js'
-export { PacketPeer, isSettableProperty, type PacketPeerOptions } from './packet-peer.js'
+export { PacketPeer, applyOptions, isSettableProperty, type PacketPeerOptions } from './packet-peer.js'
 export {
   Deferred,
   MultiplayerPeer,

@@ -3,6 +3,7 @@
  * bad input dropped (first of each kind per peer). Defaults to `console`; `null` silences it.
  */
 export interface Logger {
+  /** Receives one warning, without the `[wsmp]` prefix. */
   warn(message: string): void
 }
 

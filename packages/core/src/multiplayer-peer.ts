@@ -2,7 +2,7 @@ import { createNanoEvents, type Emitter, type Unsubscribe } from 'nanoevents'
 import { plainBytes } from './bytes.js'
 import { ConnectionStatus, TransferMode } from './constants.js'
 import { ErrorCode } from './error-code.js'
-import { PacketPeer, isSettableProperty, type PacketPeerOptions } from './packet-peer.js'
+import { PacketPeer, applyOptions, type PacketPeerOptions } from './packet-peer.js'
 import { Queue, type Packet } from './packet-queue.js'
 import { generateUniqueId } from './peer-id.js'
 
@@ -43,7 +43,10 @@ export interface MultiplayerPeerOptions extends PacketPeerOptions {
 
 /** A state change to apply, in arrival order, at the next `poll()`. */
 export class Deferred {
-  constructor(readonly run: () => void) {}
+  constructor(
+    /** Applies the change; called once, by `poll()`. */
+    readonly run: () => void,
+  ) {}
 }
 
 /** What the inbox holds: packets and deferred state changes, in arrival order. */
@@ -96,6 +99,7 @@ export abstract class MultiplayerPeer extends PacketPeer {
   get refuseNewConnections(): boolean {
     return this._refuseNewConnections
   }
+  /** Sets `refuseNewConnections`; the getter says which values are accepted. */
   set refuseNewConnections(value: boolean) {
     this._refuseNewConnections = Boolean(value)
   }
@@ -104,6 +108,7 @@ export abstract class MultiplayerPeer extends PacketPeer {
   get transferChannel(): number {
     return this._transferChannel
   }
+  /** Sets `transferChannel`; the getter says which values are accepted. */
   set transferChannel(value: number) {
     if (!Number.isInteger(value)) throw new TypeError('transferChannel must be an integer')
     if (value < 0 || value > 255) {
@@ -121,6 +126,7 @@ export abstract class MultiplayerPeer extends PacketPeer {
   get transferMode(): TransferMode {
     return this._transferMode
   }
+  /** Sets `transferMode`; the getter says which values are accepted. */
   set transferMode(value: TransferMode) {
     if (value !== TransferMode.UNRELIABLE && value !== TransferMode.UNRELIABLE_ORDERED && value !== TransferMode.RELIABLE) {
       throw new TypeError(`transferMode must be a TransferMode (0, 1 or 2), got ${String(value)}`)
@@ -132,6 +138,7 @@ export abstract class MultiplayerPeer extends PacketPeer {
   get autoPoll(): boolean {
     return this._autoPoll
   }
+  /** Sets `autoPoll`; the getter says which values are accepted. */
   set autoPoll(value: boolean) {
     this._autoPoll = Boolean(value)
     if (this._autoPoll && this._inbox.length > 0) this._schedulePoll()
@@ -280,11 +287,7 @@ export abstract class MultiplayerPeer extends PacketPeer {
 
   /** @internal Applies options through the property setters (validation included). */
   protected _applyOptions(options: object): void {
-    for (const [key, value] of Object.entries(options)) {
-      if (value === undefined) continue
-      if (!isSettableProperty(this, key)) throw new TypeError(`unknown option '${key}'`)
-      ;(this as Record<string, unknown>)[key] = value
-    }
+    applyOptions(this, options)
   }
 
   private _deliver(packet: Packet): void {

@@ -30,6 +30,18 @@ export function isSettableProperty(target: object, key: string): boolean {
   return false
 }
 
+/**
+ * @internal Sets each defined option through the property's setter (so setters validate);
+ * throws `TypeError` for a key that is not a settable public property.
+ */
+export function applyOptions(target: object, options: object): void {
+  for (const [key, value] of Object.entries(options)) {
+    if (value === undefined) continue
+    if (!isSettableProperty(target, key)) throw new TypeError(`unknown option '${key}'`)
+    ;(target as Record<string, unknown>)[key] = value
+  }
+}
+
 function nextPowerOfTwo(n: number): number {
   let p = 1
   while (p < n) p *= 2
@@ -59,6 +71,7 @@ export abstract class PacketPeer {
   get encodeBufferMaxSize(): number {
     return this._encodeBufferMaxSize
   }
+  /** Sets `encodeBufferMaxSize`; the getter says which values are accepted. */
   set encodeBufferMaxSize(value: number) {
     if (typeof value !== 'number' || !Number.isFinite(value)) throw new TypeError('encodeBufferMaxSize must be a number')
     if (value < MIN_ENCODE_BUFFER_MAX_SIZE || value > MAX_ENCODE_BUFFER_MAX_SIZE) {
@@ -72,6 +85,7 @@ export abstract class PacketPeer {
   get logger(): Logger | null {
     return this._logger
   }
+  /** Sets `logger`; the getter says which values are accepted. */
   set logger(value: Logger | null) {
     this._logger = value
   }

@@ -15,7 +15,9 @@ export interface Packet {
   data: Uint8Array
   /** The sender's peer id (1 for the server). */
   from: number
+  /** The channel it was sent on (Godot: `get_packet_channel()`). */
   channel: number
+  /** The transfer mode it was sent with (Godot: `get_packet_mode()`). */
   mode: TransferMode
   /** Whether it arrived in a WebSocket text frame. */
   wasString: boolean
@@ -31,18 +33,22 @@ export class Queue<T> {
   private items: (T | undefined)[] = []
   private head = 0
 
+  /** The number of items queued. */
   get length(): number {
     return this.items.length - this.head
   }
 
+  /** Adds an item at the end. */
   push(item: T): void {
     this.items.push(item)
   }
 
+  /** The first item, left in place; undefined when empty. */
   peek(): T | undefined {
     return this.items[this.head]
   }
 
+  /** Takes the first item; undefined when empty. */
   shift(): T | undefined {
     if (this.head >= this.items.length) return undefined
     const item = this.items[this.head]
@@ -57,11 +63,13 @@ export class Queue<T> {
     return item
   }
 
+  /** Drops every item. */
   clear(): void {
     this.items = []
     this.head = 0
   }
 
+  /** The items, first to last, without taking them. */
   *[Symbol.iterator](): IterableIterator<T> {
     for (let i = this.head; i < this.items.length; i++) yield this.items[i] as T
   }

@@ -1,7 +1,9 @@
 export * from '@wsmp/client'
 export {
   WebSocketMultiplayerPeer,
+  type HandshakeAcceptance,
   type HandshakeHook,
+  type HandshakeRejection,
   type HandshakeRequest,
   type HandshakeVerdict,
   type ServerPeerOptions,

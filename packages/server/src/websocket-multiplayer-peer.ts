@@ -41,15 +41,39 @@ export interface HandshakeRequest {
   headers: http.IncomingHttpHeaders
   /** The subprotocols the client offered, in its order. */
   protocols: string[]
+  /** The client's IP address. */
   remoteAddress: string
+  /** The client's TCP port. */
   remotePort: number
 }
 
+/** A handshake verdict that rejects: the HTTP status (400 … 599) and a reason sent as the body. */
+export interface HandshakeRejection {
+  /** The HTTP status to answer with, 400 … 599 (anything else is 403). */
+  status: number
+  /** The response's text; 'rejected by the server' when absent. */
+  reason?: string
+}
+
 /**
- * What a handshake hook answers: `true` (or nothing) admits the client, `false` rejects it with
- * 403, `{ status, reason }` rejects it with that HTTP status (4xx/5xx) and reason text.
+ * A handshake verdict that admits the client and answers with `protocol`, which must be one of
+ * the subprotocols the client offered (it need not be in `supportedProtocols`). This is how a
+ * browser's token-in-subprotocol works: the page offers `['wsmp', 'token.abc']`, the hook checks
+ * the token and selects `'wsmp'`; a browser fails a connection whose answer names no offered
+ * protocol.
  */
-export type HandshakeVerdict = boolean | void | { status: number; reason?: string }
+export interface HandshakeAcceptance {
+  /** The subprotocol to answer with: one the client offered. */
+  protocol: string
+}
+
+/**
+ * What a handshake hook answers: `true` (or nothing) admits the client with the negotiated
+ * subprotocol; `{ protocol }` admits it with that one; `false` rejects it with 403;
+ * `{ status, reason }` rejects it with that HTTP status (4xx/5xx) and reason text, which a Node
+ * client reports in `connection_failed` (browsers give pages no detail).
+ */
+export type HandshakeVerdict = boolean | void | undefined | HandshakeRejection | HandshakeAcceptance
 
 /** A server's handshake hook; it may be async. */
 export type HandshakeHook = (request: HandshakeRequest) => HandshakeVerdict | Promise<HandshakeVerdict>
@@ -57,11 +81,17 @@ export type HandshakeHook = (request: HandshakeRequest) => HandshakeVerdict | Pr
 /** Options of the server-capable {@link WebSocketMultiplayerPeer}. */
 export interface ServerPeerOptions extends WebSocketMultiplayerPeerOptions {
   /**
-   * Called for every upgrade request before the client is admitted; may be async. Reject with
-   * `false` (403) or `{ status, reason }`. The time it takes counts against `handshakeTimeout`.
+   * Called for every upgrade request before the client is admitted, with its URL and query,
+   * headers, offered subprotocols and remote address; may be async. Admit with `true`, nothing,
+   * or `{ protocol }` (select one of the offered subprotocols); reject with `false` (403) or
+   * `{ status, reason }`. A hook that throws rejects with 500. The time it takes counts against
+   * `handshakeTimeout`. Not called while `refuseNewConnections` is set (503).
    */
   onHandshake?: HandshakeHook | null
 }
+
+/** How long a slow peer closed for "outbound buffer full" gets to finish the close handshake. */
+const SLOW_PEER_CLOSE_GRACE_MS = 1000
 
 const kAdmitted = Symbol('wsmp.admitted')
 const kProtocol = Symbol('wsmp.protocol')
@@ -145,6 +175,7 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
   get onHandshake(): HandshakeHook | null {
     return this._onHandshake
   }
+  /** Sets `onHandshake`; the getter says which values are accepted. */
   set onHandshake(value: HandshakeHook | null) {
     if (value !== null && typeof value !== 'function') throw new TypeError('onHandshake must be a function or null')
     this._onHandshake = value
@@ -194,8 +225,15 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
     server.on('connection', this._onTcpConnection)
     server.on('upgrade', this._onUpgrade)
     server.on('tlsClientError', (_err: Error, socket: Duplex) => socket.destroy())
-    server.on('clientError', (_err: Error, socket: Duplex) => {
-      if (!socket.destroyed) socket.destroy()
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex & { bytesWritten?: number }) => {
+      if (socket.destroyed) return
+      // Answer an unparsable request as Node's default handler does (431 for oversized headers,
+      // 400 otherwise) rather than drop it without a word, then close.
+      if (socket.writable && !socket.bytesWritten && err.code !== 'ECONNRESET') {
+        const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400
+        socket.write(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nConnection: close\r\n\r\n`)
+      }
+      socket.destroy()
     })
     const epoch = this._epoch
     return new Promise<ErrorCode>((resolve) => {
@@ -315,10 +353,11 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
     }
     const frame = this.framing === 'raw' ? payload : encodeRawPacket(payload)
     const excluded = -target
+    const channel = this.transferChannel
     WebSocketPeer._shareFrame(frame) // framed once for every receiver
     try {
       for (const peer of this._peers.values()) {
-        if (peer._id !== excluded) this._deliverTo(peer, frame, mode)
+        if (peer._id !== excluded) this._deliverTo(peer, frame, mode, channel)
       }
     } finally {
       WebSocketPeer._shareFrame(null)
@@ -454,21 +493,31 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
 
   /**
    * Sends a frame the application did not address to one peer alone (a broadcast, a relay, an
-   * announcement). A reliable frame that does not fit disconnects the slow peer rather than drop
-   * a packet silently.
+   * announcement). Unreliable frames follow the congestion rules (`WebSocketPeer._sendPacket`).
+   * A reliable frame that does not fit disconnects the slow peer rather than drop a packet
+   * silently: counted as `dropped.outbound_full`, closed with 4000 "outbound buffer full", and
+   * taken out of the routing table at once (DEL_PEER to the others, `peer_disconnected` at the
+   * next poll). The close frame waits behind what the peer has not read yet; the socket is
+   * dropped if the peer has not closed within 1 s (rather than `ws`'s 30 s).
    */
-  private _deliverTo(peer: WebSocketPeer, frame: Uint8Array, mode: TransferMode): void {
+  private _deliverTo(peer: WebSocketPeer, frame: Uint8Array, mode: TransferMode, channel = 0): void {
+    if (mode !== TransferMode.RELIABLE) {
+      peer._sendPacket(frame, mode, channel)
+      return
+    }
     if (peer._fits(frame.length)) {
       peer._sendPacket(frame, TransferMode.RELIABLE)
       return
     }
-    if (mode !== TransferMode.RELIABLE) {
-      this._count(peer._stats, DropReason.CONGESTION)
-      return
-    }
-    if (peer.getReadyState() !== WebSocketPeer.State.OPEN) return
+    if (this._peers.get(peer._id) !== peer || peer.getReadyState() !== WebSocketPeer.State.OPEN) return
+    this._count(peer._stats, DropReason.OUTBOUND_FULL)
     this._warn(`peer ${peer._id}: outbound buffer full (outboundBufferSize = ${peer.outboundBufferSize}); disconnecting the slow peer`)
     peer.close(CloseCode.OUTBOUND_BUFFER_FULL, 'outbound buffer full')
+    this._remove(peer, true)
+    // The peer is out of the table; its socket need not linger for ws's 30 s close timeout
+    // holding what it did not read: drop it if it has not closed within the grace period.
+    const timer = setTimeout(() => peer.close(-1), SLOW_PEER_CLOSE_GRACE_MS)
+    timer.unref()
   }
 
   // ---- connections --------------------------------------------------------------------------
@@ -506,13 +555,20 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
     }
     const offered = offeredProtocols(req)
     const supported = this.supportedProtocols
-    if (offered.length > 0 || supported.length > 0) {
-      const chosen = offered.find((p) => supported.includes(p))
-      if (chosen === undefined) {
-        rejectUpgrade(socket, 400, supported.length === 0 ? 'this server supports no subprotocol' : `none of the offered subprotocols is supported (supported: ${supported.join(', ')})`)
-        return
-      }
-      req[kProtocol] = chosen
+    // Godot's rule: the first offered protocol the server supports; none fails the handshake, as
+    // does offering none to a server that requires one. A hook may still select one (below).
+    const chosen = offered.find((p) => supported.includes(p))
+    const mismatch =
+      (offered.length > 0 || supported.length > 0) && chosen === undefined
+        ? supported.length === 0
+          ? 'this server supports no subprotocol'
+          : `none of the offered subprotocols is supported (supported: ${supported.join(', ')})`
+        : null
+    if (chosen !== undefined) req[kProtocol] = chosen
+    const hook = this._onHandshake
+    if (mismatch !== null && (!hook || offered.length === 0)) {
+      rejectUpgrade(socket, 400, mismatch)
+      return
     }
     let timer: ReturnType<typeof setTimeout> | null = null
     if (this._path !== null) {
@@ -521,7 +577,6 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
       }, this.handshakeTimeout * 1000)
       timer.unref()
     }
-    const hook = this._onHandshake
     if (!hook) {
       this._upgrade(req, socket, head, epoch, timer)
       return
@@ -540,9 +595,17 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
       .then(
         (verdict) => {
           if (verdict === false) return rejectUpgrade(socket, 403, 'rejected by the server')
-          if (verdict && typeof verdict === 'object') {
+          if (verdict && typeof verdict === 'object' && 'protocol' in verdict) {
+            if (!offered.includes(verdict.protocol)) {
+              this._warn(`onHandshake selected the subprotocol '${String(verdict.protocol)}', which the client did not offer; rejecting the client with 500`)
+              return rejectUpgrade(socket, 500, 'the server selected a subprotocol the client did not offer')
+            }
+            req[kProtocol] = verdict.protocol
+          } else if (verdict && typeof verdict === 'object') {
             const status = Number.isInteger(verdict.status) && verdict.status >= 400 && verdict.status <= 599 ? verdict.status : 403
             return rejectUpgrade(socket, status, verdict.reason ?? 'rejected by the server')
+          } else if (mismatch !== null) {
+            return rejectUpgrade(socket, 400, mismatch)
           }
           this._upgrade(req, socket, head, epoch, timer)
         },
@@ -604,6 +667,8 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
       const added = encodeSysCommand(SysCommand.ADD_PEER, id)
       for (const other of this._peers.values()) {
         this._deliverTo(other, added, TransferMode.RELIABLE)
+        // A slow peer cut by this very announcement is not announced to the newcomer.
+        if (this._peers.get(other._id) !== other) continue
         this._deliverTo(peer, encodeSysCommand(SysCommand.ADD_PEER, other._id), TransferMode.RELIABLE)
       }
     }

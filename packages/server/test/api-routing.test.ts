@@ -20,6 +20,26 @@ async function room(serverOptions = {}, clientOptions = {}) {
  * arrived too (one ordered TCP stream per client; the server relays as packets arrive).
  */
 async function flush(server: WebSocketMultiplayerPeer, clients: WebSocketMultiplayerPeer[], extra: WebSocketMultiplayerPeer[] = []): Promise<void> {
+  // First each client's marker to the server: it follows that client's earlier packets on its
+  // connection, and the server relays on arrival, so once the server has every client's marker,
+  // every relay of theirs has been written to its target. Then the server's marker to everyone.
+  const clientMarkers = new Set<string>()
+  for (const client of clients) {
+    const mine = `marker ${Math.random()}`
+    clientMarkers.add(mine)
+    const target = client.getTargetPeer()
+    client.setTargetPeer(TARGET_PEER_SERVER)
+    expect(client.putPacket(bytes(mine))).toBe(ErrorCode.OK)
+    client.setTargetPeer(target)
+  }
+  await waitFor(
+    () => {
+      for (const [, text] of drainInto(server)) clientMarkers.delete(text)
+      return clientMarkers.size === 0
+    },
+    [server, ...clients, ...extra],
+    "every client's marker at the server",
+  )
   const marker = `marker ${Math.random()}`
   server.setTargetPeer(TARGET_PEER_BROADCAST)
   expect(server.putPacket(bytes(marker))).toBe(ErrorCode.OK)

@@ -1,0 +1,121 @@
+// The built packages: what `pnpm run build` leaves in each dist, and the script-tag bundle
+// (packages/client/dist/wsmp.min.js): under 10 KB gzipped, no Node code, the same exports as the
+// package, working when loaded as a classic script. Reads the build; CI builds before testing.
+import { existsSync, readFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { runInNewContext } from 'node:vm'
+import { gzipSync } from 'node:zlib'
+import { describe, expect, it } from 'vitest'
+import * as client from '@wsmp/client'
+
+const root = fileURLToPath(new URL('../../../', import.meta.url))
+const iifePath = `${root}packages/client/dist/wsmp.min.js`
+/** socket.io's client is 14.8 KB gzipped; wsmp's must stay under this. */
+const LIMIT = 10 * 1024
+
+function built(path: string): string {
+  if (!existsSync(path)) throw new Error(`${path} is missing: run \`pnpm run build\` before the tests`)
+  return readFileSync(path, 'utf8')
+}
+
+/** Loads the IIFE as a browser would run a classic <script>, with only browser globals around. */
+function loadIife(): typeof client & { evaluate(code: string): unknown } {
+  class FakeWebSocket {}
+  const window: Record<string, unknown> = {
+    WebSocket: FakeWebSocket,
+    TextEncoder,
+    TextDecoder,
+    URL,
+    crypto: globalThis.crypto,
+    console,
+    queueMicrotask,
+    setTimeout,
+    clearTimeout,
+    setInterval,
+    clearInterval,
+  }
+  window['globalThis'] = window
+  window['self'] = window
+  runInNewContext(built(iifePath), window)
+  // Values made inside the page's realm: `instanceof Date` there is false for this realm's dates.
+  return Object.assign(Object.create(window['WSMP'] as object), { evaluate: (code: string) => runInNewContext(code, window) })
+}
+
+describe('the script-tag bundle (wsmp.min.js)', () => {
+  it(`is at most ${LIMIT} bytes gzipped`, () => {
+    const gz = gzipSync(built(iifePath), { level: 9 }).length
+    expect(gz, `wsmp.min.js is ${gz} bytes gzipped`).toBeLessThanOrEqual(LIMIT)
+  })
+
+  it('holds no Node code: no require, no node: modules, no ws, no Buffer', () => {
+    const code = built(iifePath)
+    expect(code.startsWith('var WSMP=function')).toBe(true)
+    for (const node of [/\brequire\(/, /["']node:/, /\bprocess\./, /\bBuffer\b/, /perMessageDeflate/, /MozWebSocket/]) {
+      expect(node.test(code), String(node)).toBe(false)
+    }
+  })
+
+  it('exposes the global WSMP with every export of @wsmp/client, enums intact', () => {
+    const WSMP = loadIife()
+    expect(Object.keys(Object.getPrototypeOf(WSMP)).sort()).toEqual(Object.keys(client).sort())
+    expect({ ...WSMP.ErrorCode }).toEqual({ ...client.ErrorCode })
+    expect({ ...WSMP.VarExtType }).toEqual({ ...client.VarExtType })
+    expect({ ...WSMP.CloseCode }).toEqual({ ...client.CloseCode })
+    expect(WSMP.errorName(22)).toBe('ERR_ALREADY_IN_USE')
+    expect(WSMP.WebSocketPeer.State).toEqual(client.WebSocketPeer.State)
+  })
+
+  it('works as loaded: MessagePack bytes equal the package’s, peers and limits behave', () => {
+    const WSMP = loadIife()
+    const source = "({ id: 7, name: 'ann', pos: new Float32Array([1.5, -2]), when: new Date(1700000000123), tags: new Set(['a']), big: 2n ** 70n })"
+    const value = { id: 7, name: 'ann', pos: new Float32Array([1.5, -2]), when: new Date(1700000000123), tags: new Set(['a']), big: 2n ** 70n }
+    const fromIife = WSMP.encodeVar(WSMP.evaluate(source))
+    const fromPackage = client.encodeVar(value)
+    expect(fromIife.ok && fromPackage.ok).toBe(true)
+    if (fromIife.ok && fromPackage.ok) {
+      expect([...fromIife.bytes]).toEqual([...fromPackage.bytes])
+      const back = WSMP.decodeVar(fromPackage.bytes)
+      expect(back.ok).toBe(true)
+      const again = back.ok ? WSMP.encodeVar(back.value) : null
+      expect(again?.ok && [...again.bytes]).toEqual([...fromPackage.bytes])
+    }
+    const peer = new WSMP.WebSocketMultiplayerPeer({ handshakeTimeout: 5, logger: null })
+    expect(peer.handshakeTimeout).toBe(5)
+    expect(peer.maxQueuedPackets).toBe(4096)
+    expect(peer.getConnectionStatus()).toBe(WSMP.ConnectionStatus.DISCONNECTED)
+    expect(peer.putPacket(new Uint8Array([1]))).toBe(WSMP.ErrorCode.ERR_UNCONFIGURED)
+    expect(peer.getLastError()).toMatch(/not connected/)
+    expect(peer.createClient('http://example.com')).toBe(WSMP.ErrorCode.ERR_INVALID_PARAMETER)
+    const options = WSMP.TLSOptions.client('PEM', 'example.com')
+    expect([options.getTrustedCaChain(), options.getCommonNameOverride(), options.isUnsafeClient()]).toEqual(['PEM', 'example.com', false])
+  })
+})
+
+describe('every package’s dist', () => {
+  for (const name of ['core', 'client', 'server']) {
+    it(`@wsmp/${name} holds ESM, CJS and one bundled .d.ts, with an exports map that lists types first`, () => {
+      const dir = `${root}packages/${name}`
+      const pkg = JSON.parse(readFileSync(`${dir}/package.json`, 'utf8'))
+      expect(pkg.sideEffects).toBe(false)
+      expect(pkg.type).toBe('module')
+      const conditions = Object.keys(pkg.exports['.'])
+      expect(conditions.filter((c) => c !== 'source')[0]).toBe('types')
+      expect(pkg.exports['.']).toMatchObject({ types: './dist/index.d.ts', import: './dist/index.mjs', require: './dist/index.cjs' })
+      expect([pkg.main, pkg.module, pkg.types]).toEqual(['./dist/index.cjs', './dist/index.mjs', './dist/index.d.ts'])
+      // One file: no relative imports left of tsc's per-file lib/ output.
+      expect(built(`${dir}/dist/index.d.ts`)).not.toMatch(/from '\.\.?\//)
+      // Loaded by plain Node, as a user's project would (vitest itself resolves to src).
+      const script = `
+        const esm = await import(${JSON.stringify(`${dir}/dist/index.mjs`)})
+        const cjs = (await import('node:module')).createRequire(import.meta.url)(${JSON.stringify(`${dir}/dist/index.cjs`)})
+        console.log(JSON.stringify([Object.keys(esm).sort(), Object.keys(cjs).sort(), typeof cjs.WebSocketMultiplayerPeer, cjs.ErrorCode.ERR_BUG]))`
+      const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, env: { ...process.env, NODE_OPTIONS: '' }, encoding: 'utf8' })
+      const [esmKeys, cjsKeys, peerType, errBug] = JSON.parse(out) as [string[], string[], string, number]
+      expect(cjsKeys).toEqual(esmKeys)
+      expect(esmKeys).toContain('ErrorCode')
+      expect(errBug).toBe(47)
+      expect(peerType).toBe(name === 'core' ? 'undefined' : 'function')
+    })
+  }
+})
