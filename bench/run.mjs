@@ -31,7 +31,7 @@ const ONLY = option('only', 'fanout,latency,memory,bundle').split(',')
 const ROUNDS = Number(option('rounds', quick ? 1 : 3))
 const CONFIG = {
   fanout: { clients: 20, size: 32, rate: Number(option('rate', 30_000)), window: Number(option('window', 60_000)), loadProcs: 2, warmupMs: quick ? 500 : 1000, measureMs: quick ? 1500 : 3000 },
-  latency: { size: 32, rate: 1000, seconds: quick ? 1.5 : 2.5, warmup: 0.5, rounds: quick ? 1 : 5 },
+  latency: { size: 32, rate: 1000, seconds: quick ? 1.5 : 2.5, warmup: 0.5, rounds: quick ? 1 : 7 },
   memory: { warmup: 100, count: quick ? 500 : 2000, concurrency: 50 },
 }
 
@@ -404,12 +404,18 @@ async function main() {
   await endAll()
   results.seconds = Number(((performance.now() - started) / 1000).toFixed(1))
 
+  const pairedRatio = (key, other) => {
+    const mine = results.latency.wsmp?.runs
+    const theirs = results.latency[other]?.runs
+    if (!mine || !theirs) return NaN
+    return median(mine.map((run, i) => ratio(run[key], theirs[i]?.[key])))
+  }
   const m = (section, impl, key) => results[section]?.[impl]?.[key]?.median ?? results[section]?.[impl]?.[key]
   const metrics = [
     { key: 'delivered', label: 'fan-out delivered packets/s', better: 'higher', unit: '/s', target: '≥ 1.0', get: (impl) => m('fanout', impl, 'deliveredPerSec'), show: fmt.rate },
     { key: 'cpu', label: 'server CPU per delivered packet (µs)', better: 'lower', unit: 'µs', target: '≤ 1.0', get: (impl) => m('fanout', impl, 'serverCpuPerPacketUs'), show: fmt.us },
-    { key: 'p50', label: 'relay latency p50 (ms)', better: 'lower', unit: 'ms', target: '', get: (impl) => m('latency', impl, 'p50'), show: fmt.ms },
-    { key: 'p99', label: 'relay latency p99 (ms)', better: 'lower', unit: 'ms', target: '≤ 1.2', get: (impl) => m('latency', impl, 'p99'), show: fmt.ms },
+    { key: 'p50', label: 'relay latency p50 (ms)', better: 'lower', unit: 'ms', target: '', get: (impl) => m('latency', impl, 'p50'), show: fmt.ms, paired: 'p50' },
+    { key: 'p99', label: 'relay latency p99 (ms)', better: 'lower', unit: 'ms', target: '≤ 1.2', get: (impl) => m('latency', impl, 'p99'), show: fmt.ms, paired: 'p99' },
     { key: 'heap', label: 'heap per idle connection (KiB)', better: 'lower', unit: 'KiB', target: '≤ 1.2', get: (impl) => results.memory[impl]?.heapPerConnBytes, show: fmt.kb },
     { key: 'rss', label: 'RSS per idle connection (KiB)', better: 'lower', unit: 'KiB', target: '', get: (impl) => results.memory[impl]?.rssPerConnBytes, show: fmt.kb },
     { key: 'bundle', label: 'browser bundle, gzip (KiB)', better: 'lower', unit: 'KiB', target: '', get: (impl) => (impl === 'ws' ? NaN : results.bundle?.[impl]?.gzip), show: fmt.kb },
@@ -419,9 +425,12 @@ async function main() {
   for (const metric of metrics) {
     const values = IMPLS.map(metric.get)
     const w = metric.get('wsmp')
-    const vsWs = ratio(w, metric.get('ws'))
-    const vsSio = ratio(w, metric.get('socket.io'))
+    // Latency rounds run all servers at once, so a round's ratio compares the same moments of the
+    // machine: the ratio shown is the median of the rounds' ratios.
+    const vsWs = metric.paired ? pairedRatio(metric.paired, 'ws') : ratio(w, metric.get('ws'))
+    const vsSio = metric.paired ? pairedRatio(metric.paired, 'socket.io') : ratio(w, metric.get('socket.io'))
     results.ratios[metric.key] = { wsmpOverWs: vsWs, wsmpOverSocketIo: vsSio }
+    metric.vsWs = vsWs
     rows.push([metric.label, ...values.map(metric.show), Number.isFinite(vsWs) ? `${vsWs.toFixed(2)}×` : '–', Number.isFinite(vsSio) ? `${vsSio.toFixed(2)}×` : '–', metric.target])
   }
   if (ONLY.includes('fanout')) {

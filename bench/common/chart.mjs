@@ -40,8 +40,9 @@ export function renderChart({ impls, metrics, machine, rounds, latencyRounds }) 
       }
       const w = max > 0 ? Math.max(1, (value / max) * barMax) : 1
       out.push(`<rect x="${labelWidth}" y="${by}" width="${w.toFixed(1)}" height="${barHeight}" fill="${COLORS[impl] ?? '#444'}"/>`)
-      const vsWs = metric.get('ws')
-      const note = impl === 'wsmp' && Number.isFinite(vsWs) && vsWs > 0 ? `  (${(value / vsWs).toFixed(2)}× ws)` : ''
+      const ws = metric.get('ws')
+      const vsWs = metric.vsWs ?? (Number.isFinite(ws) && ws > 0 ? value / ws : NaN)
+      const note = impl === 'wsmp' && Number.isFinite(vsWs) ? `  (${vsWs.toFixed(2)}× ws)` : ''
       out.push(`<text x="${(labelWidth + w + 6).toFixed(1)}" y="${by + 11}">${escape(`${metric.show(value)} ${metric.unit}${note}`)}</text>`)
     })
     y += groupHeight
