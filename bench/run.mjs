@@ -166,7 +166,6 @@ async function runFanout(impl, profileDir) {
       loadCpu.push(cpuSeconds(l1[i].cpu, l0[i].cpu) / seconds)
     }
     const serverSeconds = (s1.t - s0.t) / 1000
-    if (process.env.BENCH_DEBUG) console.log({ s0, s1, l0, l1 })
     const serverCpu = cpuSeconds(s1.cpu, s0.cpu)
     const result = {
       deliveredPerSec: deliveredRate,
