@@ -417,10 +417,12 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
   onClose(peer: WebSocketPeer, code: number, reason: string): void {
     if (peer !== this._serverPeer) return
     this._stopTimer()
+    // A limit this side hit (browsers: 4009, 4004) is named as such, not as the server's doing.
     const why =
-      code === -1
+      peer._limitClose ||
+      (code === -1
         ? `connection lost: ${peer.getLastError() || 'closed without a close frame'}`
-        : `closed by the server (${code}${reason ? ` ${reason}` : code === CloseCode.MESSAGE_TOO_BIG ? ' message too big: over the server\'s inboundBufferSize' : ''})`
+        : `closed by the server (${code}${reason ? ` ${reason}` : code === CloseCode.MESSAGE_TOO_BIG ? ' message too big: over the server\'s inboundBufferSize' : ''})`)
     if (this._failed) return
     if (this._idReceived === 0) {
       this._failed = true
