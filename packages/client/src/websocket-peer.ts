@@ -304,6 +304,8 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
   _stats: PeerStats = createPeerStats()
   /** The TCP socket corked until the current callback returns (see flushCorked), or null. */
   private _corkedTcp: TcpSocket | null = null
+  /** @internal Why this side closed the connection on a limit (browsers: 4009, 4004), for the owner to report; '' otherwise. */
+  _limitClose = ''
 
   constructor(options: WebSocketPeerOptions = {}) {
     super()
@@ -822,7 +824,9 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
       this._paused = true
       this._socket?.pause?.()
     } else {
-      this._warn(`inbound queue full (maxQueuedPackets = ${this._maxQueuedPackets}): browsers cannot pause a socket, closing`)
+      const reason = `inbound queue full (maxQueuedPackets = ${this._maxQueuedPackets}): browsers cannot pause a socket; closing with ${CloseCode.INBOUND_QUEUE_FULL}`
+      this._warn(reason)
+      this._lastError = this._limitClose = reason
       this.close(CloseCode.INBOUND_QUEUE_FULL, 'inbound queue full')
     }
   }
@@ -930,6 +934,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
     this._awaitingPong = false
     this._held = null
     this._refused = false
+    this._limitClose = ''
     this._lastError = ''
   }
 
@@ -1031,6 +1036,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
       const reason = `a message of ${data.length} bytes is over inboundBufferSize (${this._inboundBufferSize}); closing with ${CloseCode.MESSAGE_TOO_BIG_BROWSER}`
       this._warn(reason)
       this._oversize(reason)
+      this._limitClose = reason
       this.close(CloseCode.MESSAGE_TOO_BIG_BROWSER, 'message too big')
       return
     }
