@@ -104,7 +104,7 @@ function browserOnly() {
   // @internal getters only Node tests read.
   const nodeOnlyMembers = ['_accept', '_nodeOptions', '_heartbeat', '_refusedUpgrade', '_isPaused', '_unreadCount', '_isNode', '_heldCount',
     // Node's write batching and shared frames, and the ws listeners (see websocket-peer.ts).
-    '_cork', '_uncork', '_offerBatch', '_shareFrame', '_onSocketOpen', '_onSocketMessage', '_onSocketClose', '_onSocketError', '_onSocketPong', '_onSocketUnexpectedResponse']
+    '_cork', '_uncork', '_offerBatch', '_entries', '_packets', '_shareFrame', '_onSocketOpen', '_onSocketMessage', '_onSocketClose', '_onSocketError', '_onSocketPong', '_onSocketUnexpectedResponse']
   let values = null
   return {
     name: 'browser-only',

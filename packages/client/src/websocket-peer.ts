@@ -216,7 +216,7 @@ function canWriteFrame(socket: Socket): boolean {
   )
 }
 
-/** The shared empty inbox and queue of peers that have not used theirs (never written to). */
+/** The shared empty inbox and queue of accepted connections that have not used theirs (never written to). */
 const NO_ENTRIES = Object.freeze([]) as unknown as (Packet | Deferred)[]
 const NO_PACKETS = new Queue<Packet>()
 
@@ -274,10 +274,8 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
   private _closeReason = ''
   private _host = ''
   private _port = 0
-  // A server's connections use neither (their events go to the sink): both start as shared empty
-  // placeholders and get their own on first use (see _entries, _packets).
-  private _inbox: (Packet | Deferred)[] = NO_ENTRIES
-  private _queue: Queue<Packet> = NO_PACKETS
+  private _inbox: (Packet | Deferred)[] = []
+  private _queue = new Queue<Packet>()
   private _lastWasString = false
   private _unread = 0
   private _paused = false
@@ -504,6 +502,10 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
     peer._supportedProtocols = template._supportedProtocols
     peer.encodeBufferMaxSize = template.encodeBufferMaxSize
     peer._sink = sink
+    // A server's connections use neither (their events go to the sink): shared empty placeholders
+    // until first use (see _entries, _packets), so an idle connection holds none.
+    peer._inbox = NO_ENTRIES
+    peer._queue = NO_PACKETS
     peer._requestedUrl = requestedUrl
     peer._host = host
     peer._port = port
@@ -540,7 +542,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
   close(code = 1000, reason = ''): void {
     if (!Number.isInteger(code)) throw new TypeError('close code must be an integer')
     this._inbox = []
-    this._queue = NO_PACKETS
+    this._queue.clear()
     this._unread = 0
     const socket = this._socket
     if (!socket || this._state === WebSocketState.CLOSED) return
@@ -621,7 +623,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
     this._inbox = []
     for (const entry of batch) {
       if (entry instanceof Deferred) entry.run()
-      else this._packets().push(entry)
+      else (this._node ? this._packets() : this._queue).push(entry)
     }
   }
 
@@ -922,7 +924,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
   private _reset(): void {
     this._stats = createPeerStats()
     this._inbox = []
-    this._queue = NO_PACKETS
+    this._queue.clear()
     this._unread = 0
     this._paused = false
     this._protocol = ''
@@ -1003,13 +1005,13 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
     this[kPeer]._awaitingPong = false
   }
 
-  /** The inbox, made on first use. */
+  /** The inbox (Node), made on first use for a connection a server accepted (see _accept). */
   private _entries(): (Packet | Deferred)[] {
     if (this._inbox === NO_ENTRIES) this._inbox = []
     return this._inbox
   }
 
-  /** The packet queue, made on first use. */
+  /** The packet queue (Node), made on first use for a connection a server accepted (see _accept). */
   private _packets(): Queue<Packet> {
     if (this._queue === NO_PACKETS) this._queue = new Queue<Packet>()
     return this._queue
@@ -1018,7 +1020,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
   /** Runs a state change now (owned by a multiplayer peer) or at the next poll (standalone). */
   private _event(apply: () => void): void {
     if (this._sink) apply()
-    else this._entries().push(new Deferred(apply))
+    else (this._node ? this._entries() : this._inbox).push(new Deferred(apply))
   }
 
   private _opened(): void {
@@ -1051,7 +1053,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
       return
     }
     this._countUnread()
-    this._entries().push({ data, from: 1, channel: 0, mode: TransferMode.RELIABLE, wasString: isString, source: null })
+    ;(this._node ? this._entries() : this._inbox).push({ data, from: 1, channel: 0, mode: TransferMode.RELIABLE, wasString: isString, source: null })
   }
 
   private _oversize(reason: string): void {
