@@ -102,10 +102,11 @@ function browserOnly() {
   const enums = ['ErrorCode', 'ConnectionStatus', 'TransferMode', 'CloseCode', 'DropReason', 'FrameKind', 'SceneCommand', 'SysCommand', 'VarExtType', 'WebSocketState', 'WriteMode']
   // Members only Node runs (a server's accept, ws options, pings, a refused upgrade's body) and the
   // @internal getters only Node tests read.
-  const nodeOnlyMembers = ['_accept', '_nodeOptions', '_heartbeat', '_refusedUpgrade', '_isPaused', '_unreadCount', '_isNode', '_heldCount',
-    // Node's write batching and shared frames, and the ws listeners (see websocket-peer.ts).
-    '_cork', '_uncork', '_offerBatch', '_entries', '_packets', '_shareFrame', '_onSocketOpen', '_onSocketMessage', '_onSocketClose', '_onSocketError', '_onSocketPong', '_onSocketUnexpectedResponse']
+  const nodeOnlyMembers = ['_accept', '_nodeOptions', '_heartbeat', '_refusedUpgrade', '_isPaused', '_unreadCount', '_isNode', '_heldCount']
   let values = null
+  // Node's write batching and shared frames, the lazy inbox/queue of accepted connections, and the
+  // ws listeners (see websocket-peer.ts).
+  nodeOnlyMembers.push('_cork', '_uncork', '_offerBatch', '_entries', '_packets', '_shareFrame', '_onSocketOpen', '_onSocketMessage', '_onSocketClose', '_onSocketError', '_onSocketPong', '_onSocketUnexpectedResponse')
   return {
     name: 'browser-only',
     async buildStart() {
