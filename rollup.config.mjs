@@ -94,15 +94,24 @@ function consecutive(object) {
  * - the `as const` enum objects wsmp reads internally (`ErrorCode.OK`, `ConnectionStatus.CONNECTED`
  *   …) are inlined as their values, as a TypeScript `const enum` would be (the objects stay exported;
  *   the long ones are written as a list of names);
- * - a `WebSocketPeer` in a browser never runs over Node's `ws`, so its `_node` flag reads as false
- *   and the Node-only branches (pause/resume, pings, TCP options) drop out, with the members only Node
- *   uses (`_accept`, for servers; `_nodeOptions`, `ws`'s options; `_heartbeat`, pings).
+ * - a `WebSocketPeer` in a browser never runs over Node's `ws`, so its `_node` and `_paused` flags
+ *   read as false, `ws`'s own members (`terminate`, `pause`, `resume`, the TCP socket) as undefined,
+ *   and the Node-only branches (pause/resume, pings, drain timers, TCP options) drop out, with the
+ *   members only Node uses (`_accept`, for servers; `_nodeOptions`, `ws`'s options; `_heartbeat`,
+ *   pings; `_watchDrain`, `_stopHeartbeat`, `_checkResume`: no-ops in a browser).
  */
 function browserOnly() {
+  // Methods that do nothing in a browser (drain timers, ping timers and resuming a paused socket all
+  // need Node's `ws`): they go, and their calls read as `undefined`.
+  const nodeOnlyCalls = ['_nodeOptions', '_watchDrain', '_stopHeartbeat', '_checkResume']
+  // What `ws` has and a browser's WebSocket has not (`this._socket._socket`, the TCP socket under it;
+  // `terminate`, `pause`, `resume`), and the flags only Node sets: read as `undefined` / false.
+  const nodeOnlyProps = ['terminate', 'pause', 'resume']
+  const nodeOnlyFlags = ['_node', '_paused']
   const enums = ['ErrorCode', 'ConnectionStatus', 'TransferMode', 'CloseCode', 'DropReason', 'FrameKind', 'SceneCommand', 'SysCommand', 'VarExtType', 'WebSocketState', 'WriteMode']
   // Members only Node runs (a server's accept, ws options, pings, a refused upgrade's body) and the
   // @internal getters only Node tests read.
-  const nodeOnlyMembers = ['_accept', '_nodeOptions', '_heartbeat', '_refusedUpgrade', '_isPaused', '_unreadCount', '_isNode', '_heldCount']
+  const nodeOnlyMembers = ['_accept', '_nodeOptions', '_heartbeat', '_refusedUpgrade', '_isPaused', '_unreadCount', '_isNode', '_heldCount', ...nodeOnlyCalls]
   let values = null
   return {
     name: 'browser-only',
@@ -127,7 +136,7 @@ function browserOnly() {
       walk(ast, (node, parent) => {
         if (browser && node.type === 'MethodDefinition' && nodeOnlyMembers.includes(node.key.name)) {
           edits.push([node.start, node.end, ''])
-        } else if (browser && node.type === 'CallExpression' && node.callee.type === 'MemberExpression' && node.callee.property.name === '_nodeOptions') {
+        } else if (browser && node.type === 'CallExpression' && node.callee.type === 'MemberExpression' && nodeOnlyCalls.includes(node.callee.property.name)) {
           edits.push([node.start, node.end, 'undefined'])
         } else if (browser && node.type === 'BinaryExpression' && node.left.type === 'UnaryExpression' && node.left.operator === 'typeof' && node.left.argument.property?.name === 'on') {
           edits.push([node.start, node.end, 'false'])
@@ -141,8 +150,10 @@ function browserOnly() {
         if (node.object.type === 'Identifier' && values[node.object.name] && !assigned) {
           const value = values[node.object.name][node.property.name]
           if (value !== undefined) edits.push([node.start, node.end, JSON.stringify(value)])
-        } else if (browser && node.object.type === 'ThisExpression' && node.property.name === '_node' && !assigned) {
+        } else if (browser && node.object.type === 'ThisExpression' && nodeOnlyFlags.includes(node.property.name) && !assigned) {
           edits.push([node.start, node.end, 'false'])
+        } else if (browser && !assigned && node.object.type !== 'ThisExpression' && (nodeOnlyProps.includes(node.property.name) || (node.property.name === '_socket' && node.object.property?.name === '_socket'))) {
+          edits.push([node.start, node.end, 'undefined'])
         }
       })
       // An edit inside a removed or replaced range is moot.
