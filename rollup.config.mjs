@@ -192,7 +192,7 @@ export default [
         plugins: [
           terser({
             ecma: 2020,
-            compress: { passes: 3, unsafe_arrows: true, pure_getters: true, unsafe: true, unsafe_methods: true, unsafe_math: true, keep_fargs: false, unsafe_comps: true },
+            compress: { passes: 3, unsafe_arrows: true, pure_getters: true, unsafe: true, unsafe_methods: true, unsafe_math: true, keep_fargs: false, unsafe_comps: true, hoist_funs: true, inline: 0 },
             // Members whose names start with `_` are wsmp's internals: nothing outside the bundle
             // reads them in a browser (`ws` internals like `_socket` exist only in Node). The named
             // ones are TypeScript `private` fields (Queue, TLSOptions) that no public member shares;
