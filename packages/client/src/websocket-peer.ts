@@ -374,9 +374,9 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
     this._state = WebSocketState.CONNECTING
     this._bind(socket)
     if (!this._node) {
-      if (this._handshakeHeaders.length > 0) this._warnOnce('headers', 'handshakeHeaders cannot be sent by browsers and are ignored; pass a token in the URL query or a subprotocol instead')
+      if (this._handshakeHeaders.length > 0) this._warnOnce('headers', 'handshakeHeaders are ignored: browsers cannot send them (pass a token in the URL or a subprotocol)')
       if (tlsClientOptions && (tlsClientOptions.isUnsafeClient() || tlsClientOptions.getTrustedCaChain() !== null || tlsClientOptions.getCommonNameOverride() !== '')) {
-        this._warnOnce('tls', 'TLS client options are ignored by browsers, which always use their own trust store')
+        this._warnOnce('tls', 'TLS client options are ignored: browsers use their own trust store')
       }
     }
     return ErrorCode.OK
@@ -925,7 +925,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
     this._stopHeartbeat()
     if (this._heartbeatInterval <= 0) return
     if (!this._node) {
-      this._warnOnce('heartbeat', 'heartbeatInterval has no effect in browsers, which cannot send pings')
+      this._warnOnce('heartbeat', 'heartbeatInterval is ignored: browsers cannot send pings')
       return
     }
     this._awaitingPong = false
