@@ -94,8 +94,9 @@ function consecutive(object) {
  * - the `as const` enum objects wsmp reads internally (`ErrorCode.OK`, `ConnectionStatus.CONNECTED`
  *   …) are inlined as their values, as a TypeScript `const enum` would be (the objects stay exported;
  *   the long ones are written as a list of names);
- * - a `WebSocketPeer` in a browser never runs over Node's `ws`, so its `_node` and `_paused` flags
- *   read as false, `ws`'s own members (`terminate`, `pause`, `resume`, the TCP socket) as undefined,
+ * - a `WebSocketPeer` in a browser never runs over Node's `ws`, so the fields only Node sets read
+ *   as their initial values (`_node` and `_paused` false, `_host` '', the ping and drain state) and
+ *   are not declared, `ws`'s own members (`terminate`, `pause`, `resume`, the TCP socket) as undefined,
  *   and the Node-only branches (pause/resume, pings, drain timers, TCP options) drop out, with the
  *   members only Node uses (`_accept`, for servers; `_nodeOptions`, `ws`'s options; `_heartbeat`,
  *   pings; `_watchDrain`, `_stopHeartbeat`, `_checkResume`: no-ops in a browser).
@@ -105,9 +106,11 @@ function browserOnly() {
   // need Node's `ws`): they go, and their calls read as `undefined`.
   const nodeOnlyCalls = ['_nodeOptions', '_watchDrain', '_stopHeartbeat', '_checkResume']
   // What `ws` has and a browser's WebSocket has not (`this._socket._socket`, the TCP socket under it;
-  // `terminate`, `pause`, `resume`), and the flags only Node sets: read as `undefined` / false.
+  // `terminate`, `pause`, `resume`): read as `undefined`.
   const nodeOnlyProps = ['terminate', 'pause', 'resume']
-  const nodeOnlyFlags = ['_node', '_paused']
+  // Fields only Node sets (the remote host and port come from a server's accept): their reads
+  // are these values; their declarations and the statements assigning them go.
+  const nodeOnlyFields = { _node: 'false', _paused: 'false', _host: "''", _port: '0', _heartbeatTimer: 'null', _awaitingPong: 'false', _drainWatched: 'false', _recheckDelay: '5' }
   const enums = ['ErrorCode', 'ConnectionStatus', 'TransferMode', 'CloseCode', 'DropReason', 'FrameKind', 'SceneCommand', 'SysCommand', 'VarExtType', 'WebSocketState', 'WriteMode']
   // Members only Node runs (a server's accept, ws options, pings, a refused upgrade's body) and the
   // @internal getters only Node tests read.
@@ -136,6 +139,10 @@ function browserOnly() {
       walk(ast, (node, parent) => {
         if (browser && node.type === 'MethodDefinition' && nodeOnlyMembers.includes(node.key.name)) {
           edits.push([node.start, node.end, ''])
+        } else if (browser && node.type === 'PropertyDefinition' && Object.hasOwn(nodeOnlyFields, node.key.name)) {
+          edits.push([node.start, node.end, ''])
+        } else if (browser && node.type === 'ExpressionStatement' && node.expression.type === 'AssignmentExpression' && node.expression.left.type === 'MemberExpression' && node.expression.left.object.type === 'ThisExpression' && Object.hasOwn(nodeOnlyFields, node.expression.left.property.name)) {
+          edits.push([node.start, node.end, ';'])
         } else if (browser && node.type === 'CallExpression' && node.callee.type === 'MemberExpression' && nodeOnlyCalls.includes(node.callee.property.name)) {
           edits.push([node.start, node.end, 'undefined'])
         } else if (browser && node.type === 'BinaryExpression' && node.left.type === 'UnaryExpression' && node.left.operator === 'typeof' && node.left.argument.property?.name === 'on') {
@@ -150,8 +157,8 @@ function browserOnly() {
         if (node.object.type === 'Identifier' && values[node.object.name] && !assigned) {
           const value = values[node.object.name][node.property.name]
           if (value !== undefined) edits.push([node.start, node.end, JSON.stringify(value)])
-        } else if (browser && node.object.type === 'ThisExpression' && nodeOnlyFlags.includes(node.property.name) && !assigned) {
-          edits.push([node.start, node.end, 'false'])
+        } else if (browser && node.object.type === 'ThisExpression' && Object.hasOwn(nodeOnlyFields, node.property.name) && !assigned) {
+          edits.push([node.start, node.end, nodeOnlyFields[node.property.name]])
         } else if (browser && !assigned && node.object.type !== 'ThisExpression' && (nodeOnlyProps.includes(node.property.name) || (node.property.name === '_socket' && node.object.property?.name === '_socket'))) {
           edits.push([node.start, node.end, 'undefined'])
         }
