@@ -23,7 +23,7 @@ import {
   type Framing,
   type MultiplayerPeerOptions,
 } from '@wsmp/core'
-import { WebSocketPeer, createPeerStats, type PeerSink, type PeerStats, type WebSocketPeerOptions } from './websocket-peer.js'
+import { WebSocketPeer, countDrop, createPeerStats, type PeerSink, type PeerStats, type WebSocketPeerOptions } from './websocket-peer.js'
 
 /** Godot's default `handshake_timeout`, in seconds. */
 export const DEFAULT_HANDSHAKE_TIMEOUT = 3
@@ -446,9 +446,7 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
 
   /** @internal Counts a drop; true when it is the first of its reason on this connection. */
   protected _count(stats: PeerStats, reason: DropReason): boolean {
-    const before = stats.dropped[reason] ?? 0
-    stats.dropped[reason] = before + 1
-    return before === 0
+    return countDrop(stats, reason)
   }
 
   /** @internal Ends the current session's connections and timers and empties the queues. */

@@ -60,6 +60,13 @@ export function createPeerStats(): PeerStats {
   return { packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0, protocolErrors: 0, dropped: {} }
 }
 
+/** @internal Counts a dropped message in `stats.dropped`; true when it is the first of its reason. */
+export function countDrop(stats: PeerStats, reason: DropReason): boolean {
+  const before = stats.dropped[reason] ?? 0
+  stats.dropped[reason] = before + 1
+  return before === 0
+}
+
 /** Godot's default `inbound_buffer_size`: the largest message accepted, in bytes. */
 export const DEFAULT_INBOUND_BUFFER_SIZE = 65535
 /** Godot's default `outbound_buffer_size`: bytes that may wait to be sent. */
@@ -648,8 +655,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
   }
 
   private _countCongestion(): void {
-    const dropped = this._stats.dropped
-    dropped.congestion = (dropped.congestion ?? 0) + 1
+    countDrop(this._stats, DropReason.CONGESTION)
   }
 
   /**
@@ -852,8 +858,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
 
   private _oversize(reason: string): void {
     this._lastError = reason
-    const dropped = this._stats.dropped
-    dropped.oversize = (dropped.oversize ?? 0) + 1
+    countDrop(this._stats, DropReason.OVERSIZE)
   }
 
   /**
