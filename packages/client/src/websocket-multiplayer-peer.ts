@@ -404,7 +404,7 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
     if (this._failed) return
     if (this._idReceived === 0) {
       this._failed = true
-      this._failLater(code === -1 ? `could not connect: ${peer.getLastError() || 'connection closed'}` : `the server closed the connection before sending an id (${code}${reason ? ` ${reason}` : ''})`)
+      this._failLater(code === -1 ? `could not connect: ${peer.getLastError() || 'connection closed'}` : `the server closed before sending an id (${code}${reason ? ` ${reason}` : ''})`)
       return
     }
     this._enqueue(new Deferred(() => this._serverClosed(why)))
@@ -440,7 +440,7 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
     const first = this._count(stats, reason)
     if (reason !== DropReason.CONGESTION && reason !== DropReason.NOT_CONNECTED) {
       stats.protocolErrors++
-      if (first) this._logger?.warn(`dropped a message ${where}: ${reason} (further drops of this kind are only counted)`)
+      if (first) this._logger?.warn(`dropped a message ${where}: ${reason} (further ones are only counted)`)
     }
   }
 

@@ -222,9 +222,9 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
   /** Sets `handshakeHeaders`; the getter says which values are accepted. */
   set handshakeHeaders(value: string[]) {
     const lines = stringList('handshakeHeaders', value)
-    const bad = lines.find((line) => !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+:/.test(line))
+    const bad = lines.find((line) => !/^[\w!#$%&'*+.^`|~-]+:/.test(line))
     if (bad !== undefined) {
-      this._warn(`handshakeHeaders: '${bad}' is not a 'Name: value' header line; keeping the old headers`)
+      this._warn(`handshakeHeaders: '${bad}' is not a 'Name: value' line; keeping the old ones`)
       return
     }
     this._handshakeHeaders = lines
@@ -352,7 +352,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
   connectToUrl(url: string, tlsClientOptions: TLSOptions | null = null): ErrorCode {
     if (typeof url !== 'string') throw new TypeError('url must be a string')
     if (this._state !== WebSocketState.CLOSED && this._state !== WebSocketState.CLOSING) {
-      return this._fail(ErrorCode.ERR_ALREADY_IN_USE, 'connectToUrl: the peer is already connecting or open')
+      return this._fail(ErrorCode.ERR_ALREADY_IN_USE, 'connectToUrl: already connecting or open')
     }
     if (tlsClientOptions !== null && !(tlsClientOptions instanceof TLSOptions)) throw new TypeError('tlsClientOptions must be a TLSOptions')
     if (tlsClientOptions?.isServer()) {
@@ -813,7 +813,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
       }
       socket.onclose = (event) => this._event(() => this._closed(event.wasClean ? event.code : -1, event.reason))
       socket.onerror = () => {
-        if (this._lastError === '') this._lastError = 'WebSocket error (the browser gives no detail)'
+        if (this._lastError === '') this._lastError = 'WebSocket error (browsers give no detail)'
       }
     }
   }
