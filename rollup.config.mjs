@@ -136,6 +136,7 @@ function browserOnly() {
       const ast = this.parse(code)
       const edits = []
       const browser = id.endsWith('websocket-peer.ts')
+      const clientSrc = /client[\\/]src[\\/]/.test(id)
       walk(ast, (node, parent) => {
         if (browser && node.type === 'MethodDefinition' && nodeOnlyMembers.includes(node.key.name)) {
           edits.push([node.start, node.end, ''])
@@ -160,6 +161,9 @@ function browserOnly() {
         } else if (browser && node.object.type === 'ThisExpression' && Object.hasOwn(nodeOnlyFields, node.property.name) && !assigned) {
           edits.push([node.start, node.end, nodeOnlyFields[node.property.name]])
         } else if (browser && !assigned && node.object.type !== 'ThisExpression' && (nodeOnlyProps.includes(node.property.name) || (node.property.name === '_socket' && node.object.property?.name === '_socket'))) {
+          edits.push([node.start, node.end, 'undefined'])
+        } else if (clientSrc && !assigned && node.property.name === 'unref') {
+          // A browser's timers are numbers: nothing to unref (Node's keep the process alive).
           edits.push([node.start, node.end, 'undefined'])
         }
       })
