@@ -209,10 +209,10 @@ export default [
             compress: { passes: 3, unsafe_arrows: true, pure_getters: true, unsafe: true, unsafe_methods: true, unsafe_math: true, keep_fargs: false, unsafe_comps: true, hoist_funs: true, inline: 0 },
             // Members whose names start with `_` are wsmp's internals: nothing outside the bundle
             // reads them in a browser (`ws` internals like `_socket` exist only in Node). The named
-            // ones are TypeScript `private` fields (Queue, TLSOptions) that no public member shares,
+            // ones are TypeScript `private` fields (Queue's) that no public member shares,
             // the @internal PeerSink calls (`onOpen`, `onMessage`, `onClose`) and the private event
             // emitter's `events` and `emit` (its public `on` keeps its name); `builtins` lets `items` and `head` be mangled although the DOM has properties so named.
-            mangle: { properties: { regex: /^_[a-z]|^(items|head|unsafeClient|trustedCaChain|commonNameOverride|privateKey|ownCertificate|onOpen|onMessage|onClose|events|emit)$/, builtins: true } },
+            mangle: { properties: { regex: /^_[a-z]|^(items|head|onOpen|onMessage|onClose|events|emit)$/, builtins: true } },
           }),
           reportSize(),
         ],
