@@ -381,9 +381,9 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
     this._state = WebSocketState.CONNECTING
     this._bind(socket)
     if (!this._node) {
-      if (this._handshakeHeaders.length > 0) this._warnOnce('headers', 'handshakeHeaders are ignored: browsers cannot send them (pass a token in the URL or a subprotocol)')
+      if (this._handshakeHeaders.length > 0) this._warnOnce('handshakeHeaders are ignored: browsers cannot send them (pass a token in the URL or a subprotocol)')
       if (tlsClientOptions && (tlsClientOptions.isUnsafeClient() || tlsClientOptions.getTrustedCaChain() !== null || tlsClientOptions.getCommonNameOverride() !== '')) {
-        this._warnOnce('tls', 'TLS client options are ignored: browsers use their own trust store')
+        this._warnOnce('TLS client options are ignored: browsers use their own trust store')
       }
     }
     return ErrorCode.OK
@@ -930,7 +930,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
     this._stopHeartbeat()
     if (this._heartbeatInterval <= 0) return
     if (!this._node) {
-      this._warnOnce('heartbeat', 'heartbeatInterval is ignored: browsers cannot send pings')
+      this._warnOnce('heartbeatInterval is ignored: browsers cannot send pings')
       return
     }
     this._awaitingPong = false
@@ -968,9 +968,9 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
     }
   }
 
-  private _warnOnce(key: string, message: string): void {
-    if (warnedOnce.has(key)) return
-    warnedOnce.add(key)
+  private _warnOnce(message: string): void {
+    if (warnedOnce.has(message)) return
+    warnedOnce.add(message)
     this._warn(message)
   }
 }
