@@ -990,7 +990,10 @@ function plainBytesToString(bytes: Uint8Array): string {
 /** A readable reason for a socket error, naming TLS failures as such. */
 export function describeSocketError(err: Error & { code?: string }): string {
   const code = err.code ?? ''
-  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME|ERR_TLS/.test(code)) {
+  // Node's certificate codes: …_CERT…, UNABLE_TO_VERIFY_LEAF_SIGNATURE, ERR_TLS_… (the self-signed
+  // ones, DEPTH_ZERO_SELF_SIGNED_CERT and SELF_SIGNED_CERT_IN_CHAIN, and ERR_TLS_CERT_ALTNAME_INVALID
+  // all contain CERT).
+  if (/CERT|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) {
     return `TLS certificate rejected (${code}): ${err.message}`
   }
   return code && !err.message.includes(code) ? `${err.message} (${code})` : err.message
