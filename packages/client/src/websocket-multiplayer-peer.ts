@@ -342,7 +342,7 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
         this._failed = true
         this._stopTimer()
         peer.close(CloseCode.INVALID_ID, 'invalid id')
-        this._failLater(`invalid id message from the server (${data.length} bytes; expected a 4-byte id in 2 … 2^31−1)`)
+        this._failLater(`invalid id from the server (${data.length} bytes; expected a 4-byte id in 2 … 2^31−1)`)
         return
       }
       this._idReceived = id
