@@ -44,9 +44,14 @@ window.wsmpTest = {
   describeValue,
   checksum,
   sampleValue,
-  /** Connects a client to `url`; `mode` 'packet' records packets, 'var' decodes each with getVar(). */
-  connect(W, url, mode = 'packet') {
-    const peer = new W.WebSocketMultiplayerPeer({ logger: null })
+  /**
+   * Connects a client to `url`; `mode` 'packet' records packets, 'var' decodes each with getVar().
+   * `options` go to the peer's constructor; warnings are silenced unless `useConsole` is set, which
+   * leaves the default logger (console.warn).
+   */
+  connect(W, url, mode = 'packet', options = {}) {
+    const { useConsole, ...rest } = options
+    const peer = new W.WebSocketMultiplayerPeer(useConsole ? rest : { logger: null, ...rest })
     const log = { id: 0, status: 0, joined: [], left: [], events: [], packets: [], vars: [], errors: [], lastError: '' }
     peer.on('peer_connected', (id) => log.joined.push(id))
     peer.on('peer_disconnected', (id) => log.left.push(id))
@@ -57,7 +62,7 @@ window.wsmpTest = {
     peer.on('connection_failed', (reason) => log.events.push(`connection_failed: ${reason}`))
     peer.on('server_disconnected', (reason) => log.events.push(`server_disconnected: ${reason}`))
     const err = peer.createClient(url)
-    const timer = setInterval(() => {
+    const tick = () => {
       peer.poll()
       log.status = peer.getConnectionStatus()
       log.lastError = peer.getLastError()
@@ -73,10 +78,15 @@ window.wsmpTest = {
           log.packets.push({ from, length: data.length, checksum: checksum(data), text })
         }
       }
-    }, 10)
+    }
+    let timer = setInterval(tick, 10)
     window.peer = peer
     window.log = log
     window.stopPolling = () => clearInterval(timer)
+    window.startPolling = () => {
+      clearInterval(timer)
+      timer = setInterval(tick, 10)
+    }
     return err
   },
   /** Sends UTF-8 text (or `length` pattern bytes) to `target`. */

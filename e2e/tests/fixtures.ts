@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { extname, join } from 'node:path'
 import { test as base, expect, type Page } from '@playwright/test'
-import { ErrorCode, WebSocketMultiplayerPeer } from '@wsmp/server'
+import { ErrorCode, TLSOptions, WebSocketMultiplayerPeer, type ServerPeerOptions, type WebSocketPeer } from '@wsmp/server'
 import { pageBundle, pagesDir, scriptBundle } from '../global-setup'
 
 export { expect }
@@ -40,17 +40,33 @@ export interface Relay {
   joined: number[]
   left: number[]
   packets: { from: number; text: string; length: number; data: Uint8Array }[]
+  /** How each departed peer's connection closed, as the server's side of it saw (in leaving order). */
+  closes: { id: number; code: number; reason: string }[]
 }
 
-async function startRelay(): Promise<Relay> {
-  const server = new WebSocketMultiplayerPeer({ autoPoll: true, logger: null })
-  const relay: Relay = { server, url: '', joined: [], left: [], packets: [] }
-  server.on('peer_connected', (id) => relay.joined.push(id))
-  server.on('peer_disconnected', (id) => relay.left.push(id))
+/**
+ * Starts a relay: plain `ws://`, or `wss://` with `tls` (a PEM key and certificate); `options` go
+ * to the server peer's constructor (limits, `onHandshake`).
+ */
+export async function startRelay(tls: { key: string; cert: string } | null = null, options: ServerPeerOptions = {}): Promise<Relay> {
+  const server = new WebSocketMultiplayerPeer({ autoPoll: true, logger: null, ...options })
+  const relay: Relay = { server, url: '', joined: [], left: [], packets: [], closes: [] }
+  const sockets = new Map<number, WebSocketPeer>()
+  server.on('peer_connected', (id) => {
+    relay.joined.push(id)
+    const socket = server.getPeer(id)
+    if (socket) sockets.set(id, socket)
+  })
+  server.on('peer_disconnected', (id) => {
+    relay.left.push(id)
+    const socket = sockets.get(id)
+    sockets.delete(id)
+    if (socket) relay.closes.push({ id, code: socket.getCloseCode(), reason: socket.getCloseReason() })
+  })
   server.on('packet', (data, from) => relay.packets.push({ from, data, length: data.length, text: data.length <= 256 ? new TextDecoder().decode(data) : '' }))
-  const err = await server.createServer(0, '127.0.0.1')
+  const err = await server.createServer(0, '127.0.0.1', tls ? TLSOptions.server(tls.key, tls.cert) : null)
   if (err !== ErrorCode.OK) throw new Error(`createServer: ${server.getLastError()}`)
-  relay.url = `ws://127.0.0.1:${server.getLocalPort()}`
+  relay.url = `${tls ? 'wss' : 'ws'}://127.0.0.1:${server.getLocalPort()}`
   return relay
 }
 
@@ -64,8 +80,8 @@ export interface NodeClient {
   stop(): void
 }
 
-export function nodeClient(url: string): NodeClient {
-  const peer = new WebSocketMultiplayerPeer({ logger: null })
+export function nodeClient(url: string, options: ServerPeerOptions = {}): NodeClient {
+  const peer = new WebSocketMultiplayerPeer({ logger: null, ...options })
   const client: NodeClient = { peer, joined: [], left: [], events: [], packets: [], stop: () => clearInterval(timer) }
   peer.on('peer_connected', (id) => client.joined.push(id))
   peer.on('peer_disconnected', (id) => client.left.push(id))
@@ -105,14 +121,24 @@ export async function openPage(page: Page, site: string, kind: Kind): Promise<vo
 }
 
 /** Connects the page's peer; resolves with its id once the server admitted it. */
-export async function connectPage(page: Page, url: string, mode: 'packet' | 'var' = 'packet'): Promise<number> {
-  const err = await page.evaluate(([u, m]) => {
-    const w = window as unknown as { W: unknown; wsmpTest: { connect(W: unknown, url: string, mode: string): number } }
-    return w.wsmpTest.connect(w.W, u, m)
-  }, [url, mode] as const)
-  expect(err).toBe(ErrorCode.OK)
+export async function connectPage(page: Page, url: string, mode: 'packet' | 'var' = 'packet', options: PageOptions = {}): Promise<number> {
+  expect(await startPageClient(page, url, mode, options)).toBe(ErrorCode.OK)
   await page.waitForFunction(() => (window as unknown as { log: PageLog }).log.id > 0)
   return pageLog(page).then((log) => log.id)
+}
+
+/**
+ * Options for the page's peer constructor (JSON-safe ones: limits, protocols, headers); warnings
+ * are silenced unless `useConsole` keeps the default logger, which writes to the page's console.
+ */
+export type PageOptions = Record<string, unknown> & { useConsole?: boolean }
+
+/** Starts the page's client peer (see pages/harness.js) without waiting; returns createClient's ErrorCode. */
+export function startPageClient(page: Page, url: string, mode: 'packet' | 'var' = 'packet', options: PageOptions = {}): Promise<number> {
+  return page.evaluate(([u, m, o]) => {
+    const w = window as unknown as { W: unknown; wsmpTest: { connect(W: unknown, url: string, mode: string, options: object): number } }
+    return w.wsmpTest.connect(w.W, u, m, o)
+  }, [url, mode, options] as const)
 }
 
 export function pageLog(page: Page): Promise<PageLog> {

@@ -73,6 +73,8 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
   private _clientStats: PeerStats = createPeerStats()
   private _idReceived = 0
   private _failed = false
+  /** Set by `disconnectPeer(1)`: the close that follows is this client's doing, not the server's. */
+  private _leaving = false
   private _deadline = 0
   private _timer: ReturnType<typeof setTimeout> | null = null
   /** Peers the server announced (client side), as of the last poll. */
@@ -300,6 +302,7 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
       this.close()
       return
     }
+    this._leaving = true
     peer.close(CloseCode.NORMAL, '')
   }
 
@@ -397,10 +400,13 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
   onClose(peer: WebSocketPeer, code: number, reason: string): void {
     if (peer !== this._serverPeer) return
     this._stopTimer()
+    // A limit this side hit (browsers: 4009, 4004) is named as such, not as the server's doing.
     const why =
-      code === -1
+      peer._limitClose ||
+      (this._leaving ? `disconnected from the server by this client (${code}${reason ? ` ${reason}` : ''})` : '') ||
+      (code === -1
         ? `connection lost: ${peer.getLastError() || 'closed without a close frame'}`
-        : `closed by the server (${code}${reason ? ` ${reason}` : code === CloseCode.MESSAGE_TOO_BIG ? ' message too big: over the server\'s inboundBufferSize' : ''})`
+        : `closed by the server (${code}${reason ? ` ${reason}` : code === CloseCode.MESSAGE_TOO_BIG ? ' message too big: over the server\'s inboundBufferSize' : ''})`)
     if (this._failed) return
     if (this._idReceived === 0) {
       this._failed = true
@@ -461,6 +467,7 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
     this._resetQueues()
     this._idReceived = 0
     this._failed = false
+    this._leaving = false
     this._uniqueId = 0
     this._relayedPeers.clear()
     this._clientStats = createPeerStats()

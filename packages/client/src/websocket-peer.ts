@@ -205,6 +205,8 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
   _id = 0
   /** @internal This connection's counters. */
   _stats: PeerStats = createPeerStats()
+  /** @internal Why this side closed the connection on a limit (browsers: 4009, 4004), for the owner to report; '' otherwise. */
+  _limitClose = ''
 
   constructor(options: WebSocketPeerOptions = {}) {
     super()
@@ -696,7 +698,9 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
       this._paused = true
       this._socket?.pause?.()
     } else {
-      this._warn(`inbound queue full (maxQueuedPackets = ${this._maxQueuedPackets}): browsers cannot pause a socket, closing`)
+      const reason = `inbound queue full (maxQueuedPackets = ${this._maxQueuedPackets}): browsers cannot pause a socket; closing with ${CloseCode.INBOUND_QUEUE_FULL}`
+      this._warn(reason)
+      this._lastError = this._limitClose = reason
       this.close(CloseCode.INBOUND_QUEUE_FULL, 'inbound queue full')
     }
   }
@@ -777,6 +781,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
     this._awaitingPong = false
     this._held = null
     this._refused = false
+    this._limitClose = ''
     this._lastError = ''
   }
 
@@ -839,6 +844,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
       const reason = `a message of ${data.length} bytes is over inboundBufferSize (${this._inboundBufferSize}); closing with ${CloseCode.MESSAGE_TOO_BIG_BROWSER}`
       this._warn(reason)
       this._oversize(reason)
+      this._limitClose = reason
       this.close(CloseCode.MESSAGE_TOO_BIG_BROWSER, 'message too big')
       return
     }

@@ -322,6 +322,7 @@ describe('disconnectPeer', () => {
     await waitFor(() => log.includes('server_disconnected'), [c, server], 'the close to finish')
     expect(log).toEqual(['peer_disconnected 1', 'server_disconnected'])
     expect(c.getConnectionStatus()).toBe(ConnectionStatus.DISCONNECTED)
+    expect(c.getLastError()).toMatch(/by this client \(1000\)/)
     await waitFor(() => serverLog.includes(`peer_disconnected ${id}`), [server], 'the server to see it')
   })
 
