@@ -108,9 +108,10 @@ function browserOnly() {
   // What `ws` has and a browser's WebSocket has not (`this._socket._socket`, the TCP socket under it;
   // `terminate`, `pause`, `resume`): read as `undefined`.
   const nodeOnlyProps = ['terminate', 'pause', 'resume']
-  // Fields only Node sets (the remote host and port come from a server's accept): their reads
+  // Fields only Node sets (the remote host and port come from a server's accept, `_refused` from
+  // an upgrade answered with an HTTP status): their reads
   // are these values; their declarations and the statements assigning them go.
-  const nodeOnlyFields = { _node: 'false', _paused: 'false', _host: "''", _port: '0', _heartbeatTimer: 'null', _awaitingPong: 'false', _drainWatched: 'false', _recheckDelay: '5' }
+  const nodeOnlyFields = { _node: 'false', _paused: 'false', _host: "''", _port: '0', _heartbeatTimer: 'null', _awaitingPong: 'false', _drainWatched: 'false', _recheckDelay: '5', _refused: 'false' }
   const enums = ['ErrorCode', 'ConnectionStatus', 'TransferMode', 'CloseCode', 'DropReason', 'FrameKind', 'SceneCommand', 'SysCommand', 'VarExtType', 'WebSocketState', 'WriteMode']
   // Members only Node runs (a server's accept, ws options, pings, a refused upgrade's body) and the
   // @internal getters only Node tests read.
