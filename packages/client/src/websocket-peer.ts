@@ -993,8 +993,8 @@ function plainBytesToString(bytes: Uint8Array): string {
   return new TextDecoder().decode(bytes)
 }
 
-/** A readable reason for a socket error, naming TLS failures as such. */
-export function describeSocketError(err: Error & { code?: string }): string {
+/** A readable reason for a socket error (Node's `ws`), naming TLS failures as such. */
+function describeSocketError(err: Error & { code?: string }): string {
   const code = err.code ?? ''
   // Node's certificate codes: …_CERT…, UNABLE_TO_VERIFY_LEAF_SIGNATURE, ERR_TLS_… (the self-signed
   // ones, DEPTH_ZERO_SELF_SIGNED_CERT and SELF_SIGNED_CERT_IN_CHAIN, and ERR_TLS_CERT_ALTNAME_INVALID
