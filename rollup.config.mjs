@@ -94,15 +94,28 @@ function consecutive(object) {
  * - the `as const` enum objects wsmp reads internally (`ErrorCode.OK`, `ConnectionStatus.CONNECTED`
  *   …) are inlined as their values, as a TypeScript `const enum` would be (the objects stay exported;
  *   the long ones are written as a list of names);
- * - a `WebSocketPeer` in a browser never runs over Node's `ws`, so its `_node` flag reads as false
- *   and the Node-only branches (pause/resume, pings, TCP options) drop out, with the members only Node
- *   uses (`_accept`, for servers; `_nodeOptions`, `ws`'s options; `_heartbeat`, pings).
+ * - a `WebSocketPeer` in a browser never runs over Node's `ws`, so the fields only Node sets read
+ *   as their initial values (`_node` and `_paused` false, `_host` '', the ping and drain state) and
+ *   are not declared, `ws`'s own members (`terminate`, `pause`, `resume`, the TCP socket) as undefined,
+ *   and the Node-only branches (pause/resume, pings, drain timers, TCP options) drop out, with the
+ *   members only Node uses (`_accept`, for servers; `_nodeOptions`, `ws`'s options; `_heartbeat`,
+ *   pings; `_watchDrain`, `_stopHeartbeat`, `_checkResume`: no-ops in a browser).
  */
 function browserOnly() {
+  // Methods that do nothing in a browser (drain timers, ping timers and resuming a paused socket all
+  // need Node's `ws`): they go, and their calls read as `undefined`.
+  const nodeOnlyCalls = ['_nodeOptions', '_watchDrain', '_stopHeartbeat', '_checkResume']
+  // What `ws` has and a browser's WebSocket has not (`this._socket._socket`, the TCP socket under it;
+  // `terminate`, `pause`, `resume`): read as `undefined`.
+  const nodeOnlyProps = ['terminate', 'pause', 'resume']
+  // Fields only Node sets (the remote host and port come from a server's accept, `_refused` from
+  // an upgrade answered with an HTTP status): their reads
+  // are these values; their declarations and the statements assigning them go.
+  const nodeOnlyFields = { _node: 'false', _paused: 'false', _host: "''", _port: '0', _heartbeatTimer: 'null', _awaitingPong: 'false', _drainWatched: 'false', _recheckDelay: '5', _refused: 'false' }
   const enums = ['ErrorCode', 'ConnectionStatus', 'TransferMode', 'CloseCode', 'DropReason', 'FrameKind', 'SceneCommand', 'SysCommand', 'VarExtType', 'WebSocketState', 'WriteMode']
   // Members only Node runs (a server's accept, ws options, pings, a refused upgrade's body) and the
   // @internal getters only Node tests read.
-  const nodeOnlyMembers = ['_accept', '_nodeOptions', '_heartbeat', '_refusedUpgrade', '_isPaused', '_unreadCount', '_isNode', '_heldCount']
+  const nodeOnlyMembers = ['_accept', '_nodeOptions', '_heartbeat', '_refusedUpgrade', '_isPaused', '_unreadCount', '_isNode', '_heldCount', ...nodeOnlyCalls]
   let values = null
   // Node's write batching and shared frames, the lazy inbox/queue of accepted connections, and the
   // ws listeners (see websocket-peer.ts).
@@ -127,10 +140,15 @@ function browserOnly() {
       const ast = this.parse(code)
       const edits = []
       const browser = id.endsWith('websocket-peer.ts')
+      const clientSrc = /client[\\/]src[\\/]/.test(id)
       walk(ast, (node, parent) => {
         if (browser && node.type === 'MethodDefinition' && nodeOnlyMembers.includes(node.key.name)) {
           edits.push([node.start, node.end, ''])
-        } else if (browser && node.type === 'CallExpression' && node.callee.type === 'MemberExpression' && node.callee.property.name === '_nodeOptions') {
+        } else if (browser && node.type === 'PropertyDefinition' && Object.hasOwn(nodeOnlyFields, node.key.name)) {
+          edits.push([node.start, node.end, ''])
+        } else if (browser && node.type === 'ExpressionStatement' && node.expression.type === 'AssignmentExpression' && node.expression.left.type === 'MemberExpression' && node.expression.left.object.type === 'ThisExpression' && Object.hasOwn(nodeOnlyFields, node.expression.left.property.name)) {
+          edits.push([node.start, node.end, ';'])
+        } else if (browser && node.type === 'CallExpression' && node.callee.type === 'MemberExpression' && nodeOnlyCalls.includes(node.callee.property.name)) {
           edits.push([node.start, node.end, 'undefined'])
         } else if (browser && node.type === 'BinaryExpression' && node.left.type === 'UnaryExpression' && node.left.operator === 'typeof' && node.left.argument.property?.name === 'on') {
           edits.push([node.start, node.end, 'false'])
@@ -144,8 +162,13 @@ function browserOnly() {
         if (node.object.type === 'Identifier' && values[node.object.name] && !assigned) {
           const value = values[node.object.name][node.property.name]
           if (value !== undefined) edits.push([node.start, node.end, JSON.stringify(value)])
-        } else if (browser && node.object.type === 'ThisExpression' && node.property.name === '_node' && !assigned) {
-          edits.push([node.start, node.end, 'false'])
+        } else if (browser && node.object.type === 'ThisExpression' && Object.hasOwn(nodeOnlyFields, node.property.name) && !assigned) {
+          edits.push([node.start, node.end, nodeOnlyFields[node.property.name]])
+        } else if (browser && !assigned && node.object.type !== 'ThisExpression' && (nodeOnlyProps.includes(node.property.name) || (node.property.name === '_socket' && node.object.property?.name === '_socket'))) {
+          edits.push([node.start, node.end, 'undefined'])
+        } else if (clientSrc && !assigned && node.property.name === 'unref') {
+          // A browser's timers are numbers: nothing to unref (Node's keep the process alive).
+          edits.push([node.start, node.end, 'undefined'])
         }
       })
       // An edit inside a removed or replaced range is moot.
@@ -181,15 +204,19 @@ export default [
         file: 'packages/client/dist/wsmp.min.js',
         format: 'iife',
         name: 'WSMP',
+        // No "use strict" prologue: the classes, most of the code, are strict anyway, and the rest
+        // (the codec, the framing helpers) neither uses `this` nor writes undeclared names.
+        strict: false,
         plugins: [
           terser({
             ecma: 2020,
-            compress: { passes: 3, unsafe_arrows: true, pure_getters: true, unsafe: true, unsafe_methods: true, unsafe_math: true, keep_fargs: false, unsafe_comps: true },
+            compress: { passes: 3, unsafe_arrows: true, pure_getters: true, unsafe: true, unsafe_methods: true, unsafe_math: true, keep_fargs: false, unsafe_comps: true, hoist_funs: true, inline: 0 },
             // Members whose names start with `_` are wsmp's internals: nothing outside the bundle
             // reads them in a browser (`ws` internals like `_socket` exist only in Node). The named
-            // ones are TypeScript `private` fields (Queue, TLSOptions) that no public member shares;
-            // `builtins` lets `items` and `head` be mangled although the DOM has properties so named.
-            mangle: { properties: { regex: /^_[a-z]|^(items|head|unsafeClient|trustedCaChain|commonNameOverride|privateKey|ownCertificate)$/, builtins: true } },
+            // ones are TypeScript `private` fields (Queue's) that no public member shares,
+            // the @internal PeerSink calls (`onOpen`, `onMessage`, `onClose`) and the private event
+            // emitter's `events` and `emit` (its public `on` keeps its name); `builtins` lets `items` and `head` be mangled although the DOM has properties so named.
+            mangle: { properties: { regex: /^_[a-z]|^(items|head|onOpen|onMessage|onClose|events|emit)$/, builtins: true } },
           }),
           reportSize(),
         ],

@@ -205,7 +205,7 @@ for (const kind of ['bundler', 'script'] as const satisfies readonly Kind[]) {
         expect(requests).toHaveLength(2)
         for (const request of requests) expect(request.headers['x-token']).toBeUndefined()
         expect(warnings.filter((w) => w.includes('handshakeHeaders'))).toEqual([
-          '[wsmp] handshakeHeaders cannot be sent by browsers and are ignored; pass a token in the URL query or a subprotocol instead',
+          '[wsmp] handshakeHeaders are ignored: browsers cannot send them (pass a token in the URL or a subprotocol)',
         ])
       } finally {
         relay.server.close()
@@ -240,7 +240,7 @@ for (const kind of ['bundler', 'script'] as const satisfies readonly Kind[]) {
         expect(log.status).toBe(ConnectionStatus.CONNECTED)
         expect(log.events).toEqual(['connected_to_server'])
         expect(relay.closes.filter((c) => c.id === id)).toEqual([])
-        expect(warnings.filter((w) => w.includes('heartbeatInterval'))).toEqual(['[wsmp] heartbeatInterval has no effect in browsers, which cannot send pings'])
+        expect(warnings.filter((w) => w.includes('heartbeatInterval'))).toEqual(['[wsmp] heartbeatInterval is ignored: browsers cannot send pings'])
       } finally {
         control.stop()
         control.peer.close()

@@ -7,7 +7,6 @@ export {
   WebSocketState,
   WriteMode,
   createPeerStats,
-  describeSocketError,
   type PeerStats,
   type PeerSink,
   type WebSocketPeerOptions,

@@ -23,7 +23,7 @@ import {
   type Framing,
   type MultiplayerPeerOptions,
 } from '@wsmp/core'
-import { WebSocketPeer, createPeerStats, type PeerSink, type PeerStats, type WebSocketPeerOptions } from './websocket-peer.js'
+import { WebSocketPeer, countDrop, createPeerStats, type PeerSink, type PeerStats, type WebSocketPeerOptions } from './websocket-peer.js'
 
 /** Godot's default `handshake_timeout`, in seconds. */
 export const DEFAULT_HANDSHAKE_TIMEOUT = 3
@@ -95,14 +95,24 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
     this._template.logger = value
   }
 
+  // The per-connection settings below live on the template peer (which validates them): each is
+  // an accessor on the prototype that reads and writes the template's, defined here in one loop.
+  static {
+    for (const name of ['handshakeHeaders', 'heartbeatInterval', 'inboundBufferSize', 'maxQueuedPackets', 'outboundBufferSize', 'supportedProtocols'] as const) {
+      Object.defineProperty(this.prototype, name, {
+        get(this: WebSocketMultiplayerPeer) {
+          return this._template[name]
+        },
+        set(this: WebSocketMultiplayerPeer, value: never) {
+          this._template[name] = value
+        },
+        configurable: true,
+      })
+    }
+  }
+
   /** Extra header lines for new connections (see `WebSocketPeer.handshakeHeaders`). Godot: `handshake_headers`. */
-  get handshakeHeaders(): string[] {
-    return this._template.handshakeHeaders
-  }
-  /** Sets `handshakeHeaders`; the getter says which values are accepted. */
-  set handshakeHeaders(value: string[]) {
-    this._template.handshakeHeaders = value
-  }
+  declare handshakeHeaders: string[]
 
   /**
    * Seconds the handshake may take: on a server from TCP accept through TLS and upgrade to the id
@@ -129,49 +139,19 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
    * with a "heartbeat timeout" reason). 0 (default) = off. Node only. Godot 4.4 has it on
    * `WebSocketPeer` alone; see `WebSocketPeer.heartbeatInterval`.
    */
-  get heartbeatInterval(): number {
-    return this._template.heartbeatInterval
-  }
-  /** Sets `heartbeatInterval`; the getter says which values are accepted. */
-  set heartbeatInterval(value: number) {
-    this._template.heartbeatInterval = value
-  }
+  declare heartbeatInterval: number
 
   /** The largest message a new connection accepts (see `WebSocketPeer`). Default 65535. Godot: `inbound_buffer_size`. */
-  get inboundBufferSize(): number {
-    return this._template.inboundBufferSize
-  }
-  /** Sets `inboundBufferSize`; the getter says which values are accepted. */
-  set inboundBufferSize(value: number) {
-    this._template.inboundBufferSize = value
-  }
+  declare inboundBufferSize: number
 
   /** Unread packets per connection before it stops reading (see `WebSocketPeer`). Default 4096. Godot: `max_queued_packets`. */
-  get maxQueuedPackets(): number {
-    return this._template.maxQueuedPackets
-  }
-  /** Sets `maxQueuedPackets`; the getter says which values are accepted. */
-  set maxQueuedPackets(value: number) {
-    this._template.maxQueuedPackets = value
-  }
+  declare maxQueuedPackets: number
 
   /** Bytes that may wait to be sent per connection (see `WebSocketPeer`). Default 65535. Godot: `outbound_buffer_size`. */
-  get outboundBufferSize(): number {
-    return this._template.outboundBufferSize
-  }
-  /** Sets `outboundBufferSize`; the getter says which values are accepted. */
-  set outboundBufferSize(value: number) {
-    this._template.outboundBufferSize = value
-  }
+  declare outboundBufferSize: number
 
   /** Subprotocols offered (client) or accepted (server). Godot: `supported_protocols`. */
-  get supportedProtocols(): string[] {
-    return this._template.supportedProtocols
-  }
-  /** Sets `supportedProtocols`; the getter says which values are accepted. */
-  set supportedProtocols(value: string[]) {
-    this._template.supportedProtocols = value
-  }
+  declare supportedProtocols: string[]
 
   /**
    * The wire framing: `'scene'` (default) or `'raw'`. Changeable only while DISCONNECTED.
@@ -365,7 +345,7 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
         this._failed = true
         this._stopTimer()
         peer.close(CloseCode.INVALID_ID, 'invalid id')
-        this._failLater(`invalid id message from the server (${data.length} bytes; expected a 4-byte id in 2 … 2^31−1)`)
+        this._failLater(`invalid id from the server (${data.length} bytes; expected a 4-byte id in 2 … 2^31−1)`)
         return
       }
       this._idReceived = id
@@ -430,7 +410,7 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
     if (this._failed) return
     if (this._idReceived === 0) {
       this._failed = true
-      this._failLater(code === -1 ? `could not connect: ${peer.getLastError() || 'connection closed'}` : `the server closed the connection before sending an id (${code}${reason ? ` ${reason}` : ''})`)
+      this._failLater(code === -1 ? `could not connect: ${peer.getLastError() || 'connection closed'}` : `the server closed before sending an id (${code}${reason ? ` ${reason}` : ''})`)
       return
     }
     this._enqueue(new Deferred(() => this._serverClosed(why)))
@@ -466,15 +446,13 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
     const first = this._count(stats, reason)
     if (reason !== DropReason.CONGESTION && reason !== DropReason.NOT_CONNECTED) {
       stats.protocolErrors++
-      if (first) this._logger?.warn(`dropped a message ${where}: ${reason} (further drops of this kind are only counted)`)
+      if (first) this._logger?.warn(`dropped a message ${where}: ${reason} (further ones are only counted)`)
     }
   }
 
   /** @internal Counts a drop; true when it is the first of its reason on this connection. */
   protected _count(stats: PeerStats, reason: DropReason): boolean {
-    const before = stats.dropped[reason] ?? 0
-    stats.dropped[reason] = before + 1
-    return before === 0
+    return countDrop(stats, reason)
   }
 
   /** @internal Ends the current session's connections and timers and empties the queues. */

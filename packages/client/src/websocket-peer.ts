@@ -60,6 +60,13 @@ export function createPeerStats(): PeerStats {
   return { packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0, protocolErrors: 0, dropped: {} }
 }
 
+/** @internal Counts a dropped message in `stats.dropped`; true when it is the first of its reason. */
+export function countDrop(stats: PeerStats, reason: DropReason): boolean {
+  const before = stats.dropped[reason] ?? 0
+  stats.dropped[reason] = before + 1
+  return before === 0
+}
+
 /** Godot's default `inbound_buffer_size`: the largest message accepted, in bytes. */
 export const DEFAULT_INBOUND_BUFFER_SIZE = 65535
 /** Godot's default `outbound_buffer_size`: bytes that may wait to be sent. */
@@ -321,9 +328,9 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
   /** Sets `handshakeHeaders`; the getter says which values are accepted. */
   set handshakeHeaders(value: string[]) {
     const lines = stringList('handshakeHeaders', value)
-    const bad = lines.find((line) => !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+:/.test(line))
+    const bad = lines.find((line) => !/^[\w!#$%&'*+.^`|~-]+:/.test(line))
     if (bad !== undefined) {
-      this._warn(`handshakeHeaders: '${bad}' is not a 'Name: value' header line; keeping the old headers`)
+      this._warn(`handshakeHeaders: '${bad}' is not a 'Name: value' line; keeping the old ones`)
       return
     }
     this._handshakeHeaders = lines
@@ -451,7 +458,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
   connectToUrl(url: string, tlsClientOptions: TLSOptions | null = null): ErrorCode {
     if (typeof url !== 'string') throw new TypeError('url must be a string')
     if (this._state !== WebSocketState.CLOSED && this._state !== WebSocketState.CLOSING) {
-      return this._fail(ErrorCode.ERR_ALREADY_IN_USE, 'connectToUrl: the peer is already connecting or open')
+      return this._fail(ErrorCode.ERR_ALREADY_IN_USE, 'connectToUrl: already connecting or open')
     }
     if (tlsClientOptions !== null && !(tlsClientOptions instanceof TLSOptions)) throw new TypeError('tlsClientOptions must be a TLSOptions')
     if (tlsClientOptions?.isServer()) {
@@ -480,9 +487,9 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
     this._state = WebSocketState.CONNECTING
     this._bind(socket)
     if (!this._node) {
-      if (this._handshakeHeaders.length > 0) this._warnOnce('headers', 'handshakeHeaders cannot be sent by browsers and are ignored; pass a token in the URL query or a subprotocol instead')
+      if (this._handshakeHeaders.length > 0) this._warnOnce('handshakeHeaders are ignored: browsers cannot send them (pass a token in the URL or a subprotocol)')
       if (tlsClientOptions && (tlsClientOptions.isUnsafeClient() || tlsClientOptions.getTrustedCaChain() !== null || tlsClientOptions.getCommonNameOverride() !== '')) {
-        this._warnOnce('tls', 'TLS client options are ignored by browsers, which always use their own trust store')
+        this._warnOnce('TLS client options are ignored: browsers use their own trust store')
       }
     }
     return ErrorCode.OK
@@ -759,8 +766,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
   }
 
   private _countCongestion(): void {
-    const dropped = this._stats.dropped
-    dropped.congestion = (dropped.congestion ?? 0) + 1
+    countDrop(this._stats, DropReason.CONGESTION)
   }
 
   /**
@@ -967,7 +973,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
       }
       socket.onclose = (event) => this._event(() => this._closed(event.wasClean ? event.code : -1, event.reason))
       socket.onerror = () => {
-        if (this._lastError === '') this._lastError = 'WebSocket error (the browser gives no detail)'
+        if (this._lastError === '') this._lastError = 'WebSocket error (browsers give no detail)'
       }
     }
   }
@@ -1058,8 +1064,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
 
   private _oversize(reason: string): void {
     this._lastError = reason
-    const dropped = this._stats.dropped
-    dropped.oversize = (dropped.oversize ?? 0) + 1
+    countDrop(this._stats, DropReason.OVERSIZE)
   }
 
   /**
@@ -1131,7 +1136,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
     this._stopHeartbeat()
     if (this._heartbeatInterval <= 0) return
     if (!this._node) {
-      this._warnOnce('heartbeat', 'heartbeatInterval has no effect in browsers, which cannot send pings')
+      this._warnOnce('heartbeatInterval is ignored: browsers cannot send pings')
       return
     }
     this._awaitingPong = false
@@ -1169,9 +1174,9 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
     }
   }
 
-  private _warnOnce(key: string, message: string): void {
-    if (warnedOnce.has(key)) return
-    warnedOnce.add(key)
+  private _warnOnce(message: string): void {
+    if (warnedOnce.has(message)) return
+    warnedOnce.add(message)
     this._warn(message)
   }
 }
@@ -1188,10 +1193,13 @@ function plainBytesToString(bytes: Uint8Array): string {
   return new TextDecoder().decode(bytes)
 }
 
-/** A readable reason for a socket error, naming TLS failures as such. */
-export function describeSocketError(err: Error & { code?: string }): string {
+/** A readable reason for a socket error (Node's `ws`), naming TLS failures as such. */
+function describeSocketError(err: Error & { code?: string }): string {
   const code = err.code ?? ''
-  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME|ERR_TLS/.test(code)) {
+  // Node's certificate codes: …_CERT…, UNABLE_TO_VERIFY_LEAF_SIGNATURE, ERR_TLS_… (the self-signed
+  // ones, DEPTH_ZERO_SELF_SIGNED_CERT and SELF_SIGNED_CERT_IN_CHAIN, and ERR_TLS_CERT_ALTNAME_INVALID
+  // all contain CERT).
+  if (/CERT|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) {
     return `TLS certificate rejected (${code}): ${err.message}`
   }
   return code && !err.message.includes(code) ? `${err.message} (${code})` : err.message

@@ -10,7 +10,7 @@ export function toBytes(data: BinaryData): Uint8Array {
   if (data instanceof ArrayBuffer) return new Uint8Array(data)
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
   if (Array.isArray(data)) return Uint8Array.from(data as number[])
-  throw new TypeError(`expected bytes (Uint8Array, ArrayBuffer, a typed array or number[]), got ${describe(data)}`)
+  throw new TypeError(`expected a Uint8Array, ArrayBuffer, typed array or number[], got ${describe(data)}`)
 }
 
 /** A plain `Uint8Array` view of the same bytes (a Node `Buffer` becomes a `Uint8Array`). */

@@ -108,8 +108,8 @@ export const ErrorCode = {
 /** One of the {@link ErrorCode} numbers. */
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
 
-const names: string[] = []
-for (const [name, value] of Object.entries(ErrorCode)) names[value] = name
+/** The names in declaration order, which is Godot's: `ErrorCode`'s values are 0, 1, 2 … */
+const names: string[] = Object.keys(ErrorCode)
 
 /** The Godot name of an error code (`errorName(22)` is `'ERR_ALREADY_IN_USE'`), or `'UNKNOWN(n)'`. */
 export function errorName(code: number): string {

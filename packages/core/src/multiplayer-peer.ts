@@ -43,10 +43,13 @@ export interface MultiplayerPeerOptions extends PacketPeerOptions {
 
 /** A state change to apply, in arrival order, at the next `poll()`. */
 export class Deferred {
-  constructor(
-    /** Applies the change; called once, by `poll()`. */
-    readonly run: () => void,
-  ) {}
+  /** Applies the change; called once, by `poll()`. */
+  declare readonly run: () => void
+
+  constructor(run: () => void) {
+    // Set here alone (`declare`: no class-field declaration to emit).
+    this.run = run
+  }
 }
 
 /** What the inbox holds: packets and deferred state changes, in arrival order. */

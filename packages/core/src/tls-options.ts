@@ -9,14 +9,22 @@ export type Pem = string | Uint8Array
  * are ignored there.
  */
 export class TLSOptions {
-  private constructor(
-    private readonly server: boolean,
-    private readonly unsafeClient: boolean,
-    private readonly trustedCaChain: Pem | null,
-    private readonly commonNameOverride: string,
-    private readonly privateKey: Pem | null,
-    private readonly ownCertificate: Pem | null,
-  ) {}
+  // Set by the constructor alone (`declare`: no class-field declarations to emit).
+  private declare readonly _server: boolean
+  private declare readonly _unsafeClient: boolean
+  private declare readonly _trustedCaChain: Pem | null
+  private declare readonly _commonNameOverride: string
+  private declare readonly _privateKey: Pem | null
+  private declare readonly _ownCertificate: Pem | null
+
+  private constructor(server: boolean, unsafeClient: boolean, trustedCaChain: Pem | null, commonNameOverride: string, privateKey: Pem | null, ownCertificate: Pem | null) {
+    this._server = server
+    this._unsafeClient = unsafeClient
+    this._trustedCaChain = trustedCaChain
+    this._commonNameOverride = commonNameOverride
+    this._privateKey = privateKey
+    this._ownCertificate = ownCertificate
+  }
 
   /**
    * Client options that verify the server: against `trustedChain` (PEM) when given, else the
@@ -49,31 +57,31 @@ export class TLSOptions {
 
   /** Whether these are server options. Godot: `TLSOptions.is_server()`. */
   isServer(): boolean {
-    return this.server
+    return this._server
   }
 
   /** Whether these are client options that skip verification. Godot: `TLSOptions.is_unsafe_client()`. */
   isUnsafeClient(): boolean {
-    return this.unsafeClient
+    return this._unsafeClient
   }
 
   /** The name the server certificate must match instead of the host. Godot: `get_common_name_override()`. */
   getCommonNameOverride(): string {
-    return this.commonNameOverride
+    return this._commonNameOverride
   }
 
   /** The trusted CA chain (PEM), or null for the system's. Godot: `get_trusted_ca_chain()`. */
   getTrustedCaChain(): Pem | null {
-    return this.trustedCaChain
+    return this._trustedCaChain
   }
 
   /** The server's private key (PEM). Godot: `get_private_key()`. */
   getPrivateKey(): Pem | null {
-    return this.privateKey
+    return this._privateKey
   }
 
   /** The server's certificate chain (PEM). Godot: `get_own_certificate()`. */
   getOwnCertificate(): Pem | null {
-    return this.ownCertificate
+    return this._ownCertificate
   }
 }
