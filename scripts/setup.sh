@@ -5,9 +5,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# pnpm 12.4.2: globally when npm may (root, or a user-owned prefix), else into .tools/ here.
+export PATH="$PWD/.tools/node_modules/.bin:$PATH"
 if [ "$(pnpm --version 2>/dev/null)" != "12.4.2" ]; then
   echo "setup: installing pnpm 12.4.2" >&2
-  npm install -g pnpm@12.4.2 >/dev/null 2>&1 || npm install -g pnpm@12.4.2
+  if [ -n "${WSMP_LOCAL_PNPM:-}" ] || ! npm install -g pnpm@12.4.2 >/dev/null 2>&1; then
+    npm install --prefix .tools --no-save --no-audit --no-fund pnpm@12.4.2 >/dev/null
+  fi
 fi
 
 if [ "${1:-}" != "--no-browser" ] && ! command -v chromium >/dev/null 2>&1; then

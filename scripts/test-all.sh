@@ -4,6 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export NO_COLOR=1
+export PATH="$PWD/.tools/node_modules/.bin:$PATH"   # pnpm, when scripts/setup.sh installed it locally
 rm -rf test-results/vitest.json test-results/e2e.json
 mkdir -p test-results
 
