@@ -338,7 +338,6 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
   /** @internal */
   onMessage(peer: WebSocketPeer, data: Uint8Array, isString: boolean): void {
     if (peer !== this._serverPeer || this._failed) return
-    const stats = peer._stats
     if (this._idReceived === 0) {
       const id = decodeIdMessage(data)
       if (id < 0) {
@@ -393,7 +392,7 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
         return
       }
     }
-    this._dropped(stats, frame.reason ?? DropReason.MALFORMED, 'from the server')
+    this._dropped(peer._stats, frame.reason ?? DropReason.MALFORMED, SERVER_ID)
   }
 
   /** @internal */
@@ -441,12 +440,16 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
     this._enqueue({ data, from, channel: 0, mode: TransferMode.RELIABLE, wasString: isString, source: peer })
   }
 
-  /** @internal Counts a drop (and a protocol error for bad input), warning once per reason and connection. */
-  protected _dropped(stats: PeerStats, reason: DropReason, where: string): void {
-    const first = this._count(stats, reason)
+  /**
+   * @internal Counts a message dropped from peer `from` (1: the server) and a protocol error for
+   * bad input, warning once per reason and connection. The warning's text is built only when it
+   * is written, so a flood of bad input costs two increments per message.
+   */
+  protected _dropped(stats: PeerStats, reason: DropReason, from: number): void {
+    const first = countDrop(stats, reason)
     if (reason !== DropReason.CONGESTION && reason !== DropReason.NOT_CONNECTED) {
       stats.protocolErrors++
-      if (first) this._logger?.warn(`dropped a message ${where}: ${reason} (further ones are only counted)`)
+      if (first) this._logger?.warn(`dropped a message from peer ${from}: ${reason} (further ones are only counted)`)
     }
   }
 

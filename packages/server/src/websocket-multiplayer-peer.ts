@@ -425,7 +425,7 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
         frame.reason = DropReason.NOT_INTERPRETED
         break
     }
-    this._dropped(peer._stats, frame.reason ?? DropReason.MALFORMED, `from peer ${from}`)
+    this._dropped(peer._stats, frame.reason ?? DropReason.MALFORMED, from)
   }
 
   override onClose(peer: WebSocketPeer, code: number, reason: string): void {
@@ -453,12 +453,12 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
     const frame = this._frame
     // An inner packet of one byte carries nothing (`[0x03]` with no payload): drop it here rather
     // than forward it for every receiver to drop.
-    if (data.length - frame.offset < 2) return this._dropped(peer._stats, DropReason.MALFORMED, `from peer ${from}`)
+    if (data.length - frame.offset < 2) return this._dropped(peer._stats, DropReason.MALFORMED, from)
     if (target > TARGET_PEER_SERVER) {
-      if (target === from) return this._dropped(peer._stats, DropReason.SELF_TARGET, `from peer ${from}`)
-      if (!this.serverRelay) return this._dropped(peer._stats, DropReason.RELAY_DISABLED, `from peer ${from}`)
+      if (target === from) return this._dropped(peer._stats, DropReason.SELF_TARGET, from)
+      if (!this.serverRelay) return this._dropped(peer._stats, DropReason.RELAY_DISABLED, from)
       const dest = this._peers.get(target)
-      if (!dest) return this._dropped(peer._stats, DropReason.ABSENT_TARGET, `from peer ${from}`)
+      if (!dest) return this._dropped(peer._stats, DropReason.ABSENT_TARGET, from)
       rewriteSysPeer(data, from)
       this._deliverTo(dest, data, TransferMode.RELIABLE)
       return
@@ -487,7 +487,7 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
       if (target === -TARGET_PEER_SERVER) return
     }
     const at = decodeRelayedPacket(data, frame.offset, frame)
-    if (at < 0) return this._dropped(peer._stats, frame.reason ?? DropReason.MALFORMED, `from peer ${from}`)
+    if (at < 0) return this._dropped(peer._stats, frame.reason ?? DropReason.MALFORMED, from)
     this._queuePacket(peer, data.subarray(at), from, isString)
   }
 
