@@ -505,11 +505,10 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
       peer._sendPacket(frame, mode, channel)
       return
     }
-    if (peer._fits(frame.length)) {
-      peer._sendPacket(frame, TransferMode.RELIABLE)
-      return
-    }
-    if (this._peers.get(peer._id) !== peer || peer.getReadyState() !== WebSocketPeer.State.OPEN) return
+    // One check of the outbound buffer, in the send itself: only a full buffer comes back as
+    // ERR_OUT_OF_MEMORY (FAILED means the connection is already closing, and is left to close).
+    if (peer._sendPacket(frame, TransferMode.RELIABLE) !== ErrorCode.ERR_OUT_OF_MEMORY) return
+    if (this._peers.get(peer._id) !== peer) return
     this._count(peer._stats, DropReason.OUTBOUND_FULL)
     this._warn(`peer ${peer._id}: outbound buffer full (outboundBufferSize = ${peer.outboundBufferSize}); disconnecting the slow peer`)
     peer.close(CloseCode.OUTBOUND_BUFFER_FULL, 'outbound buffer full')
