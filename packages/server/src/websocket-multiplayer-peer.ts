@@ -162,18 +162,17 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
   /** TCP connections of our own server that have not finished their handshake, with the function that ends their handshake watch. */
   private readonly _handshaking = new Map<TrackedSocket, () => void>()
   private _departed: PeerStats = createPeerStats()
-  private _onHandshake: HandshakeHook | null = null
+  // Declared, not initialised: the base constructor applies the options (onHandshake included)
+  // before this class's field initialisers would run, and an initialiser would wipe the hook.
+  private declare _onHandshake: HandshakeHook | null | undefined
 
   constructor(options: ServerPeerOptions = {}) {
     super(options)
-    // The base constructor applied every option before this class's fields were initialised,
-    // so `_onHandshake = null` wiped the hook: apply it again.
-    if (options.onHandshake !== undefined) this.onHandshake = options.onHandshake
   }
 
   /** The server's handshake hook (see {@link ServerPeerOptions.onHandshake}). */
   get onHandshake(): HandshakeHook | null {
-    return this._onHandshake
+    return this._onHandshake ?? null
   }
   /** Sets `onHandshake`; the getter says which values are accepted. */
   set onHandshake(value: HandshakeHook | null) {
@@ -564,7 +563,7 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
           : `none of the offered subprotocols is supported (supported: ${supported.join(', ')})`
         : null
     if (chosen !== undefined) req[kProtocol] = chosen
-    const hook = this._onHandshake
+    const hook = this._onHandshake ?? null
     if (mismatch !== null && (!hook || offered.length === 0)) {
       rejectUpgrade(socket, 400, mismatch)
       return
