@@ -129,6 +129,19 @@ function rejectUpgrade(socket: Duplex, status: number, reason: string): void {
   timer.unref()
 }
 
+/**
+ * The path and query of an upgrade's request target, or null when it is not one a URL parser
+ * accepts (`//a:99999/x`, a bare `*`, …): client input, so it is parsed inside a guard.
+ */
+function requestTarget(url: string | undefined): { path: string; query: URLSearchParams } | null {
+  try {
+    const parsed = new URL(url ?? '/', 'http://localhost')
+    return { path: parsed.pathname, query: parsed.searchParams }
+  } catch {
+    return null
+  }
+}
+
 function offeredProtocols(req: http.IncomingMessage): string[] {
   const header = req.headers['sec-websocket-protocol']
   if (!header) return []
@@ -537,15 +550,36 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
     socket.on('close', done)
   }
 
+  /**
+   * Every upgrade request: client input, parsed inside a guard. A request the server cannot read
+   * is answered 400; an unexpected failure here is answered 500 and logged, never thrown out of
+   * Node's HTTP server (which would end the process).
+   */
   private readonly _onUpgrade = (req: TrackedRequest, socket: TrackedSocket, head: Buffer): void => {
+    // Node's HTTP server no longer watches an upgraded socket: a reset must not become an
+    // unhandled 'error' event.
+    socket.on('error', ignoreError)
+    try {
+      this._handleUpgrade(req, socket, head)
+    } catch (err) {
+      this._warn(`upgrade request failed: ${(err as Error)?.message ?? String(err)}; answered 500`)
+      rejectUpgrade(socket, 500, 'internal error')
+    }
+  }
+
+  private _handleUpgrade(req: TrackedRequest, socket: TrackedSocket, head: Buffer): void {
+    const target = requestTarget(req.url)
+    if (target === null) {
+      rejectUpgrade(socket, 400, 'the request target is not a valid URL path')
+      return
+    }
     if (this._path !== null) {
-      const path = req.url ? new URL(req.url, 'http://localhost').pathname : '/'
+      const path = target.path
       if (path !== this._path) {
         if (this._http && this._http.listenerCount('upgrade') === 1) rejectUpgrade(socket, 404, `no WebSocket endpoint at ${path}`)
         return
       }
     }
-    socket.on('error', ignoreError)
     const epoch = this._epoch
     if (this.refuseNewConnections) {
       rejectUpgrade(socket, 503, 'the server is refusing new connections')
@@ -581,8 +615,8 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
     }
     const request: HandshakeRequest = {
       url: req.url ?? '/',
-      path: new URL(req.url ?? '/', 'http://localhost').pathname,
-      query: new URL(req.url ?? '/', 'http://localhost').searchParams,
+      path: target.path,
+      query: target.query,
       headers: req.headers,
       protocols: offered,
       remoteAddress: socket.remoteAddress ?? '',
@@ -612,6 +646,10 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
           rejectUpgrade(socket, 500, 'handshake hook failed')
         },
       )
+      .catch((err: Error) => {
+        this._warn(`upgrade request failed: ${err?.message ?? String(err)}; answered 500`)
+        rejectUpgrade(socket, 500, 'internal error')
+      })
   }
 
   private _upgrade(req: TrackedRequest, socket: TrackedSocket, head: Buffer, epoch: number, timer: ReturnType<typeof setTimeout> | null): void {
