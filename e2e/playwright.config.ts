@@ -14,8 +14,8 @@ export default defineConfig({
   expect: { timeout: 15_000 },
   globalSetup: './global-setup.ts',
   outputDir: '../test-results/e2e-artifacts',
-  // scripts/summary.mjs reads test-results/e2e.json (stats.expected/unexpected/flaky/skipped).
-  reporter: [['list'], ['json', { outputFile: '../test-results/e2e.json' }]],
+  // scripts/summary.mjs reads test-results/browser.json (stats.expected/unexpected/flaky/skipped).
+  reporter: [['list'], ['json', { outputFile: '../test-results/browser.json' }]],
   use: {
     browserName: 'chromium',
     headless: true,

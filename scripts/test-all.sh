@@ -1,18 +1,28 @@
 #!/usr/bin/env bash
-# Runs every unit, integration and browser test, then prints one line "N passed, N failed, N skipped"
-# summing all runners; exits non-zero when anything failed. Expects scripts/setup.sh to have run.
+# Runs every test suite, then prints one line "N passed, N failed, N skipped" summing all runners;
+# exits non-zero when anything failed. Expects scripts/setup.sh to have run.
+#
+# Each suite writes its report to test-results/<name>.json (vitest's or Playwright's JSON reporter,
+# or {"passed","failed","skipped"}); scripts/summary.mjs prints a line per suite and the total.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export NO_COLOR=1
 export PATH="$PWD/.tools/node_modules/.bin:$PATH"   # pnpm, when scripts/setup.sh installed it locally
-rm -rf test-results/vitest.json test-results/e2e.json
+rm -rf test-results/*.json
 mkdir -p test-results
 
-pnpm exec vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json
-vitest_rc=$?
-e2e_rc=0
+results=()
+# run_suite NAME COMMAND…: runs one suite and records its exit code for the summary.
+run_suite() {
+  local name=$1
+  shift
+  echo "== $name: $*"
+  "$@"
+  results+=("$name:$?")
+}
+
+run_suite unit pnpm exec vitest run --reporter=default --reporter=json --outputFile.json=test-results/unit.json
 if [ -f e2e/package.json ]; then
-  pnpm run --silent e2e
-  e2e_rc=$?
+  run_suite browser pnpm run --silent e2e
 fi
-node scripts/summary.mjs "$vitest_rc" "$e2e_rc"
+node scripts/summary.mjs "${results[@]}"
