@@ -1,29 +1,23 @@
 import {
-  CloseCode,
   ConnectionStatus,
   Deferred,
   DropReason,
   ErrorCode,
   FRAMINGS,
-  FrameKind,
   MultiplayerPeer,
-  RAW_OVERHEAD,
-  RELAY_OVERHEAD,
   TARGET_PEER_SERVER,
   TLSOptions,
   TransferMode,
   createSceneFrame,
-  decodeIdMessage,
-  decodeRelayedPacket,
-  decodeSceneFrame,
-  encodeRawPacket,
-  encodeRelayPacket,
   toBytes,
   type BinaryData,
   type Framing,
   type MultiplayerPeerOptions,
 } from '@wsmp/core'
-import { WebSocketPeer, countDrop, createPeerStats, type PeerSink, type PeerStats, type WebSocketPeerOptions } from './websocket-peer.js'
+import { ClientRole } from './client-role.js'
+import type { PeerRole } from './role.js'
+import type { AuthCallback } from './scene-auth.js'
+import { WebSocketPeer, countDrop, createPeerStats, type PeerStats, type WebSocketPeerOptions } from './websocket-peer.js'
 
 /** Godot's default `handshake_timeout`, in seconds. */
 export const DEFAULT_HANDSHAKE_TIMEOUT = 3
@@ -38,15 +32,35 @@ export interface WebSocketMultiplayerPeerOptions
   framing?: Framing
   /** Server: relay between clients and announce peers. Defaults to true. Godot: SceneMultiplayer `server_relay`. */
   serverRelay?: boolean
+  /** SceneMultiplayer authentication, both sides: see {@link WebSocketMultiplayerPeer.authCallback}. Defaults to null (none). */
+  authCallback?: AuthCallback | null
+  /** Seconds a peer may take to complete authentication; 0 = no limit. Defaults to 3. Godot: SceneMultiplayer `auth_timeout`. */
+  authTimeout?: number
+  /** Receives the SceneMultiplayer packets this peer does not interpret itself (RPC, path cache, replication). */
+  sceneHandler?: SceneHandler | null
 }
 
-/** The id of the server, as seen by a client. */
-const SERVER_ID = TARGET_PEER_SERVER
+/**
+ * Receives SceneMultiplayer packets other than RAW and SYS (RPC, path cache, spawn, despawn,
+ * sync) addressed to this peer — directly, in a relay, or the server's share of a broadcast —
+ * inside `poll()`, in arrival order with everything else. `@wsmp/godot` installs one for RPC and
+ * the path cache. Without one such packets are dropped and counted as `dropped.not_interpreted`;
+ * relayed between other peers they always pass verbatim.
+ */
+export interface SceneHandler {
+  /** A packet from peer `from` (1 is the server); `packet` starts with its command byte. */
+  onScenePacket(from: number, packet: Uint8Array): void
+}
+
+/** Godot's default SceneMultiplayer `auth_timeout`, in seconds. */
+export const DEFAULT_AUTH_TIMEOUT = 3
 
 /**
  * Godot 4's `WebSocketMultiplayerPeer`: a multiplayer peer over WebSocket, wire-compatible with
- * Godot 4. This package's class is the client (`createClient`); `@wsmp/server` extends it with
- * `createServer`.
+ * Godot 4, with SceneMultiplayer's framing, relay and auth. This package's class is the client
+ * (`createClient`); `@wsmp/server` adds the server (`createServer`, `attach`). While in use the
+ * peer has a role — client or server — that holds the connections; the settings, the queue and
+ * the signals stay here.
  *
  * ```ts
  * const peer = new WebSocketMultiplayerPeer()
@@ -60,25 +74,19 @@ const SERVER_ID = TARGET_PEER_SERVER
  *
  * Godot: `WebSocketMultiplayerPeer`.
  */
-export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSink {
+export class WebSocketMultiplayerPeer extends MultiplayerPeer {
   /** @internal Holds the settings copied into each new connection, as Godot's template peer does. */
-  protected readonly _template = new WebSocketPeer()
+  readonly _template = new WebSocketPeer()
   private _handshakeTimeout = DEFAULT_HANDSHAKE_TIMEOUT
   private _framing: Framing = 'scene'
   private _serverRelay = true
-  /** @internal The client's connection to the server. */
-  protected _serverPeer: WebSocketPeer | null = null
+  private _authCallback: AuthCallback | null = null
+  private _authTimeout = DEFAULT_AUTH_TIMEOUT
+  private _sceneHandler: SceneHandler | null = null
+  /** @internal The role while in use (client or server); null when DISCONNECTED and never used. */
+  _role: PeerRole | null = null
   /** @internal Reused by the framing decoders. */
-  protected readonly _frame = createSceneFrame()
-  private _clientStats: PeerStats = createPeerStats()
-  private _idReceived = 0
-  private _failed = false
-  /** Set by `disconnectPeer(1)`: the close that follows is this client's doing, not the server's. */
-  private _leaving = false
-  private _deadline = 0
-  private _timer: ReturnType<typeof setTimeout> | null = null
-  /** Peers the server announced (client side), as of the last poll. */
-  private _relayedPeers = new Set<number>()
+  readonly _frame = createSceneFrame()
 
   constructor(options: WebSocketMultiplayerPeerOptions = {}) {
     super()
@@ -186,6 +194,57 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
   }
 
   /**
+   * SceneMultiplayer authentication, on either side: when set, a newly connected peer (on a
+   * client: the server, 1) is *pending* — `'peer_authenticating'` is emitted, only AUTH packets
+   * pass, and each piece of data the other side sends with its `sendAuth` reaches this callback
+   * (inside `poll()`). Call {@link sendAuth} to answer and {@link completeAuth} once satisfied; the
+   * peer is admitted (announced, `peer_connected`; on a client `connected_to_server` first) when
+   * both sides completed. Past `authTimeout` it is disconnected with `'peer_authentication_failed'`.
+   * Byte for byte Godot 4's, so it works with Godot peers that use `auth_callback`; both sides
+   * must use auth, as between Godot peers. Needs `'scene'` framing. Read when a peer connects.
+   * Godot: SceneMultiplayer `auth_callback`.
+   */
+  get authCallback(): AuthCallback | null {
+    return this._authCallback
+  }
+  /** Sets `authCallback`; the getter says which values are accepted. */
+  set authCallback(value: AuthCallback | null) {
+    if (value !== null && typeof value !== 'function') throw new TypeError('authCallback must be a function or null')
+    this._authCallback = value
+  }
+
+  /**
+   * Seconds a pending peer may take to complete authentication before it is disconnected (close
+   * 1000) with `'peer_authentication_failed'`; 0 = no limit; negative values are rejected. Default
+   * 3. Godot: SceneMultiplayer `auth_timeout`.
+   */
+  get authTimeout(): number {
+    return this._authTimeout
+  }
+  /** Sets `authTimeout`; the getter says which values are accepted. */
+  set authTimeout(value: number) {
+    if (typeof value !== 'number' || Number.isNaN(value)) throw new TypeError('authTimeout must be a number of seconds')
+    if (value < 0) {
+      this._warn(`authTimeout must be 0 (no limit) or more; keeping ${this._authTimeout}`)
+      return
+    }
+    this._authTimeout = value
+  }
+
+  /**
+   * The handler of SceneMultiplayer packets this peer does not interpret itself (RPC, path cache,
+   * replication); see {@link SceneHandler}. Null (default): they are dropped and counted.
+   */
+  get sceneHandler(): SceneHandler | null {
+    return this._sceneHandler
+  }
+  /** Sets `sceneHandler`; the getter says which values are accepted. */
+  set sceneHandler(value: SceneHandler | null) {
+    if (value !== null && typeof value?.onScenePacket !== 'function') throw new TypeError('sceneHandler must have an onScenePacket(from, packet) method, or be null')
+    this._sceneHandler = value
+  }
+
+  /**
    * Starts a client connection to a `ws://` or `wss://` URL and returns at once: OK means the
    * connection is under way (CONNECTING); `connected_to_server` or `connection_failed` follows in
    * a later `poll()`. Errors: `ERR_ALREADY_IN_USE` unless DISCONNECTED; `ERR_INVALID_PARAMETER` for
@@ -197,24 +256,17 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
     if (this._status !== ConnectionStatus.DISCONNECTED) {
       return this._fail(ErrorCode.ERR_ALREADY_IN_USE, 'createClient: the peer is already in use; close() it first')
     }
+    if (typeof url !== 'string') throw new TypeError(`createClient: url must be a string, got ${typeof url}`)
     if (tlsClientOptions !== null && !(tlsClientOptions instanceof TLSOptions)) throw new TypeError('tlsClientOptions must be a TLSOptions')
     if (tlsClientOptions?.isServer()) {
       return this._fail(ErrorCode.ERR_INVALID_PARAMETER, 'createClient: server TLS options given to a client')
     }
-    this._resetSession()
-    const peer = new WebSocketPeer()
-    this._template._copySettingsTo(peer)
-    peer._sink = this
-    peer._id = SERVER_ID
-    const err = peer.connectToUrl(url, tlsClientOptions)
-    if (err !== ErrorCode.OK) return this._fail(err, peer.getLastError())
-    this._serverPeer = peer
-    this._clientStats = peer._stats
+    this._startSession()
+    const role = new ClientRole(this)
+    const err = role.connect(url, tlsClientOptions)
+    if (err !== ErrorCode.OK) return err
+    this._role = role
     this._status = ConnectionStatus.CONNECTING
-    this._deadline = Date.now() + this._handshakeTimeout * 1000
-    const timer = setTimeout(() => this._handshakeExpired(peer), this._handshakeTimeout * 1000)
-    ;(timer as { unref?: () => void }).unref?.()
-    this._timer = timer
     return ErrorCode.OK
   }
 
@@ -223,7 +275,8 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
    * Null (with an error recorded) for anyone else. Godot: `get_peer(id)`.
    */
   getPeer(id: number): WebSocketPeer | null {
-    if (id === SERVER_ID && this._serverPeer) return this._serverPeer
+    const role = this._role
+    if (role) return role.getPeer(id)
     this._fail(ErrorCode.ERR_DOES_NOT_EXIST, `getPeer: no connection to peer ${id}`)
     return null
   }
@@ -233,9 +286,9 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
     return this._framing === 'scene'
   }
 
-  /** False here; true on a server of `@wsmp/server`. Godot (C++): `is_server()`. */
+  /** Whether this peer is serving (`createServer`/`attach` of `@wsmp/server`). Godot (C++): `is_server()`. */
   isServer(): boolean {
-    return false
+    return this._role?.server === true
   }
 
   /**
@@ -245,82 +298,111 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
    */
   getMaxPacketSize(): number {
     const limit = this.outboundBufferSize > 0 ? this.outboundBufferSize : this.inboundBufferSize
-    return Math.max(0, limit - this._overhead(this._targetPeer))
+    const target = this._targetPeer
+    const overhead = this._role ? this._role.overhead(target) : this._framing === 'raw' ? 0 : target === TARGET_PEER_SERVER ? 1 : 7
+    return Math.max(0, limit - overhead)
   }
 
   /**
    * Sends a packet to the current target (`setTargetPeer`) with the current transfer mode.
    * A client sends everything through the server: to 1 directly, to anyone else as a relay.
-   * Empty packets return OK and send nothing. Errors: `ERR_UNCONFIGURED` unless CONNECTED,
-   * `ERR_INVALID_PARAMETER` for an impossible target, `ERR_OUT_OF_MEMORY` when a reliable packet
-   * does not fit in `outboundBufferSize` (nothing is sent). When the connection is congested (see
-   * `WebSocketPeer.outboundBufferSize`) an UNRELIABLE packet is dropped and an UNRELIABLE_ORDERED
-   * one replaces the older one held for its channel; both return OK and count `dropped.congestion`.
+   * A server: n > 1 that peer (unknown ids and 1 give `ERR_INVALID_PARAMETER`), 0 everyone, −n
+   * everyone but n. Empty packets return OK and send nothing. Errors: `ERR_UNCONFIGURED` unless
+   * CONNECTED (and, with auth, admitted), `ERR_INVALID_PARAMETER` for an impossible target,
+   * `ERR_OUT_OF_MEMORY` when a reliable unicast does not fit in `outboundBufferSize` (nothing is
+   * sent). When the connection is congested (see `WebSocketPeer.outboundBufferSize`) an
+   * UNRELIABLE packet is dropped and an UNRELIABLE_ORDERED one replaces the older one held for
+   * its channel; both return OK and count `dropped.congestion`. A server broadcast returns OK and
+   * disconnects a peer that cannot take a reliable packet ("outbound buffer full", close code 4000).
    *
    * Godot: `put_packet()`.
    */
   putPacket(data: BinaryData): ErrorCode {
     const payload = toBytes(data)
-    if (this._status !== ConnectionStatus.CONNECTED) {
+    const role = this._role
+    if (this._status !== ConnectionStatus.CONNECTED || role === null) {
       return this._fail(ErrorCode.ERR_UNCONFIGURED, 'putPacket: not connected')
     }
     if (payload.length === 0) return ErrorCode.OK
-    const peer = this._serverPeer as WebSocketPeer
-    const target = this._targetPeer
-    let frame: Uint8Array
-    if (this._framing === 'raw') {
-      frame = payload
-    } else if (target === SERVER_ID) {
-      frame = encodeRawPacket(payload)
-    } else if (target === this._uniqueId) {
-      return this._fail(ErrorCode.ERR_INVALID_PARAMETER, `putPacket: target ${target} is this peer itself`)
-    } else if (!this._serverRelay) {
-      // As Godot's SceneMultiplayer with server_relay off: no relay; the server is the only peer.
-      if (target > SERVER_ID) {
-        return this._fail(ErrorCode.ERR_INVALID_PARAMETER, `putPacket: serverRelay is off, so a client reaches only the server (1), not ${target}`)
-      }
-      if (target === -SERVER_ID) return ErrorCode.OK // everyone but the server: nobody
-      frame = encodeRawPacket(payload)
-    } else {
-      frame = encodeRelayPacket(target, payload)
-    }
-    return this._sendFrame(peer, frame, this.transferMode)
+    return role.putPacket(payload, this._targetPeer, this.transferMode, this.transferChannel)
   }
 
   /**
-   * Client: disconnects from the server (id 1). Without `force`, `peer_disconnected(1)` and
-   * `server_disconnected` follow in a later poll; with it, the peer is DISCONNECTED at once and
-   * emits nothing. Godot: `disconnect_peer(id, force)`.
+   * @internal Sends one SceneMultiplayer packet (its command byte first) to `target` as Godot's
+   * `send_command` does, with `mode` and `channel`: how `@wsmp/godot` sends RPCs and path-cache
+   * messages. `ERR_UNCONFIGURED` unless CONNECTED with `'scene'` framing.
+   */
+  sendCommand(target: number, packet: Uint8Array, mode: TransferMode = TransferMode.RELIABLE, channel = 0): ErrorCode {
+    const role = this._role
+    if (this._status !== ConnectionStatus.CONNECTED || role === null || this._framing !== 'scene') {
+      return this._fail(ErrorCode.ERR_UNCONFIGURED, 'sendCommand: not connected with scene framing')
+    }
+    return role.sendCommand(target, packet, mode, channel)
+  }
+
+  /**
+   * Disconnects a peer. Client: from the server (id 1) — without `force`, `peer_disconnected(1)`
+   * and `server_disconnected` follow in a later poll once the connection closed; with it, the peer
+   * is DISCONNECTED at once and `server_disconnected` follows at the next poll (as Godot's
+   * SceneMultiplayer reports it). Server: closes the client's connection with 1000 — without
+   * `force`, `peer_disconnected(id)` follows once it has closed; with it, the peer is removed at
+   * once and no local signal is emitted. Either way the other clients get DEL_PEER.
+   * Godot: `disconnect_peer(id, force)`.
    */
   disconnectPeer(id: number, force = false): void {
-    const peer = this._serverPeer
-    if (id !== SERVER_ID || !peer) {
-      this._warn(`disconnectPeer: peer ${id} is not connected${id !== SERVER_ID ? ' (a client can only disconnect from the server, 1)' : ''}`)
+    const role = this._role
+    if (role === null) {
+      this._warn(`disconnectPeer: peer ${id} is not connected`)
       return
     }
-    if (force) {
-      this.close()
-      return
-    }
-    this._leaving = true
-    peer.close(CloseCode.NORMAL, '')
+    role.disconnectPeer(id, force)
+  }
+
+  /**
+   * Sends authentication data to a pending peer (on a client: the server, 1): it reaches the other
+   * side's auth callback. Errors: `ERR_UNCONFIGURED` unless connected, `ERR_INVALID_PARAMETER` for
+   * a peer that is not authenticating or empty data, `ERR_FILE_CANT_WRITE` once either side
+   * completed. Godot: SceneMultiplayer `send_auth(id, data)`.
+   */
+  sendAuth(id: number, data: BinaryData): ErrorCode {
+    const role = this._role
+    if (role === null || this._status !== ConnectionStatus.CONNECTED) return this._fail(ErrorCode.ERR_UNCONFIGURED, 'sendAuth: not connected')
+    return role.sendAuth(id, toBytes(data))
+  }
+
+  /**
+   * Marks authentication with a pending peer completed on this side and tells the other side; the
+   * peer is admitted once both completed. Errors: `ERR_UNCONFIGURED` unless connected,
+   * `ERR_INVALID_PARAMETER` for a peer that is not authenticating, `ERR_FILE_CANT_WRITE` when
+   * already completed here. Godot: SceneMultiplayer `complete_auth(id)`.
+   */
+  completeAuth(id: number): ErrorCode {
+    const role = this._role
+    if (role === null || this._status !== ConnectionStatus.CONNECTED) return this._fail(ErrorCode.ERR_UNCONFIGURED, 'completeAuth: not connected')
+    return role.completeAuth(id)
   }
 
   /**
    * Closes everything at once: DISCONNECTED, id 0, queues emptied. Emits no signal and no client
-   * event. Godot: `close()`.
+   * event. A server stops listening (or detaches) and closes every connection with 1001.
+   * Godot: `close()`.
    */
   close(): void {
-    this._resetSession()
+    const role = this._role
+    this._role = null
+    role?.close()
+    this._resetQueues()
+    this._uniqueId = 0
     this._status = ConnectionStatus.DISCONNECTED
   }
 
   /**
    * Counters: on a client, of its connection to the server (messages and bytes in and out, drops
    * by reason, protocol errors); on a server, summed over every connection since `createServer`.
+   * They stay readable after a disconnect until `close()` or a new session.
    */
   getStats(): PeerStats {
-    return this._clientStats
+    return this._role?.getStats() ?? createPeerStats()
   }
 
   /** Counters of one peer's connection (see `getStats`), or null when it is not connected. */
@@ -328,116 +410,30 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
     return this.getPeer(id)?.getStats() ?? null
   }
 
-  // ---- PeerSink: the client's connection to the server -------------------------------------
+  // ---- shared by the roles -------------------------------------------------------------------
 
-  /** @internal */
-  onOpen(_peer: WebSocketPeer): void {
-    // The upgrade is done; admission waits for the id message.
-  }
-
-  /** @internal */
-  onMessage(peer: WebSocketPeer, data: Uint8Array, isString: boolean): void {
-    if (peer !== this._serverPeer || this._failed) return
-    if (this._idReceived === 0) {
-      const id = decodeIdMessage(data)
-      if (id < 0) {
-        this._failed = true
-        this._stopTimer()
-        peer.close(CloseCode.INVALID_ID, 'invalid id')
-        this._failLater(`invalid id from the server (${data.length} bytes; expected a 4-byte id in 2 … 2^31−1)`)
-        return
-      }
-      this._idReceived = id
-      this._stopTimer()
-      this._enqueue(new Deferred(() => this._admitted(id)))
-      return
-    }
-    if (this._framing === 'raw') {
-      this._queuePacket(peer, data, SERVER_ID, isString)
-      return
-    }
-    const frame = this._frame
-    switch (decodeSceneFrame(data, frame)) {
-      case FrameKind.PACKET:
-        this._queuePacket(peer, data.subarray(frame.offset), SERVER_ID, isString)
-        return
-      case FrameKind.RELAY: {
-        if (!this._serverRelay) {
-          frame.reason = DropReason.RELAY_DISABLED
-          break
-        }
-        const source = frame.peer
-        const at = decodeRelayedPacket(data, frame.offset, frame)
-        if (at < 0) break
-        if (source < 2 || source === this._idReceived) {
-          frame.reason = DropReason.MALFORMED
-          break
-        }
-        this._queuePacket(peer, data.subarray(at), source, isString)
-        return
-      }
-      case FrameKind.ADD_PEER:
-      case FrameKind.DEL_PEER: {
-        if (!this._serverRelay) {
-          frame.reason = DropReason.RELAY_DISABLED
-          break
-        }
-        const id = frame.peer
-        if (id < 2 || id === this._idReceived) {
-          frame.reason = DropReason.MALFORMED
-          break
-        }
-        const added = frame.kind === FrameKind.ADD_PEER
-        this._enqueue(new Deferred(() => this._relayedPeer(id, added)))
-        return
-      }
-    }
-    this._dropped(peer._stats, frame.reason ?? DropReason.MALFORMED, SERVER_ID)
-  }
-
-  /** @internal */
-  onClose(peer: WebSocketPeer, code: number, reason: string): void {
-    if (peer !== this._serverPeer) return
-    this._stopTimer()
-    // A limit this side hit (browsers: 4009, 4004) is named as such, not as the server's doing.
-    const why =
-      peer._limitClose ||
-      (this._leaving ? `disconnected from the server by this client (${code}${reason ? ` ${reason}` : ''})` : '') ||
-      (code === -1
-        ? `connection lost: ${peer.getLastError() || 'closed without a close frame'}`
-        : `closed by the server (${code}${reason ? ` ${reason}` : code === CloseCode.MESSAGE_TOO_BIG ? ' message too big: over the server\'s inboundBufferSize' : ''})`)
-    if (this._failed) return
-    if (this._idReceived === 0) {
-      this._failed = true
-      this._failLater(code === -1 ? `could not connect: ${peer.getLastError() || 'connection closed'}` : `the server closed before sending an id (${code}${reason ? ` ${reason}` : ''})`)
-      return
-    }
-    this._enqueue(new Deferred(() => this._serverClosed(why)))
-  }
-
-  // ---- internals shared with the server -----------------------------------------------------
-
-  /** @internal Framing bytes a payload to `target` carries. */
-  protected _overhead(target: number): number {
-    if (this._framing === 'raw') return 0
-    return target === SERVER_ID ? RAW_OVERHEAD : RELAY_OVERHEAD
-  }
-
-  /**
-   * @internal Sends one frame on a connection with the current transfer channel. RELIABLE that
-   * does not fit: `ERR_OUT_OF_MEMORY`, nothing sent. Congested UNRELIABLE frames are dropped and
-   * UNRELIABLE_ORDERED ones held (newest per channel), both counted as `dropped.congestion`.
-   */
-  protected _sendFrame(peer: WebSocketPeer, frame: Uint8Array, mode: TransferMode): ErrorCode {
-    const err = peer._sendPacket(frame, mode, this.transferChannel)
-    if (err !== ErrorCode.OK) return this._fail(err, peer.getLastError())
-    return ErrorCode.OK
+  /** @internal Ends any previous session: a new role is about to start. */
+  _startSession(): void {
+    this.close()
   }
 
   /** @internal Queues an inbound packet for the application, counted against `maxQueuedPackets`. */
-  protected _queuePacket(peer: WebSocketPeer, data: Uint8Array, from: number, isString: boolean): void {
+  _queuePacket(peer: WebSocketPeer, data: Uint8Array, from: number, isString: boolean): void {
     peer._countUnread()
     this._enqueue({ data, from, channel: 0, mode: TransferMode.RELIABLE, wasString: isString, source: peer })
+  }
+
+  /**
+   * @internal A SceneMultiplayer command (RPC, path cache, replication) from peer `from`, starting
+   * at `offset` of `data`: handed to the scene handler at the next poll, or dropped and counted.
+   */
+  _sceneCommand(peer: WebSocketPeer, data: Uint8Array, offset: number, from: number): void {
+    if (this._sceneHandler === null) {
+      this._dropped(peer._stats, DropReason.NOT_INTERPRETED, from)
+      return
+    }
+    const packet = data.slice(offset)
+    this._enqueue(new Deferred(() => this._sceneHandler?.onScenePacket(from, packet)))
   }
 
   /**
@@ -445,7 +441,7 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
    * bad input, warning once per reason and connection. The warning's text is built only when it
    * is written, so a flood of bad input costs two increments per message.
    */
-  protected _dropped(stats: PeerStats, reason: DropReason, from: number): void {
+  _dropped(stats: PeerStats, reason: DropReason, from: number): void {
     const first = countDrop(stats, reason)
     if (reason !== DropReason.CONGESTION && reason !== DropReason.NOT_CONNECTED) {
       stats.protocolErrors++
@@ -453,99 +449,11 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer implements PeerSin
     }
   }
 
-  /** @internal Counts a drop; true when it is the first of its reason on this connection. */
-  protected _count(stats: PeerStats, reason: DropReason): boolean {
-    return countDrop(stats, reason)
-  }
-
-  /** @internal Ends the current session's connections and timers and empties the queues. */
-  protected _resetSession(): void {
-    this._stopTimer()
-    const peer = this._serverPeer
-    this._serverPeer = null
-    if (peer) {
-      peer._sink = null
-      peer.close(CloseCode.NORMAL, '')
-    }
-    this._resetQueues()
-    this._idReceived = 0
-    this._failed = false
-    this._leaving = false
-    this._uniqueId = 0
-    this._relayedPeers.clear()
-    this._clientStats = createPeerStats()
+  protected override _isIdTaken(id: number): boolean {
+    return this._role?.isIdTaken(id) ?? false
   }
 
   protected override _beforePoll(): void {
-    // Browsers have no drain event: held UNRELIABLE_ORDERED packets go out when they fit at a poll.
-    this._serverPeer?._flushHeld()
-    if (this._status === ConnectionStatus.CONNECTING && this._serverPeer && this._idReceived === 0 && !this._failed && Date.now() >= this._deadline) {
-      this._handshakeExpired(this._serverPeer)
-    }
-  }
-
-  private _admitted(id: number): void {
-    if (this._status !== ConnectionStatus.CONNECTING) return
-    this._uniqueId = id
-    this._status = ConnectionStatus.CONNECTED
-    this._events.emit('peer_connected', SERVER_ID)
-    if (this._status === ConnectionStatus.CONNECTED) this._events.emit('connected_to_server')
-  }
-
-  private _relayedPeer(id: number, added: boolean): void {
-    if (this._status !== ConnectionStatus.CONNECTED) return
-    if (added) {
-      if (this._relayedPeers.has(id)) return
-      this._relayedPeers.add(id)
-      this._events.emit('peer_connected', id)
-    } else {
-      if (!this._relayedPeers.delete(id)) return
-      this._events.emit('peer_disconnected', id)
-    }
-  }
-
-  private _serverClosed(reason: string): void {
-    if (this._status !== ConnectionStatus.CONNECTED) return
-    this._lastError = reason
-    const epoch = this._epoch
-    for (const id of [...this._relayedPeers]) {
-      this._relayedPeers.delete(id)
-      this._events.emit('peer_disconnected', id)
-      if (this._epoch !== epoch) return
-    }
-    this._events.emit('peer_disconnected', SERVER_ID)
-    if (this._epoch !== epoch) return
-    this._status = ConnectionStatus.DISCONNECTED
-    this._uniqueId = 0
-    this._serverPeer = null
-    this._events.emit('server_disconnected', reason)
-  }
-
-  private _failLater(reason: string): void {
-    this._lastError = reason
-    this._enqueue(
-      new Deferred(() => {
-        if (this._status !== ConnectionStatus.CONNECTING) return
-        this._status = ConnectionStatus.DISCONNECTED
-        this._lastError = reason
-        const peer = this._serverPeer
-        this._serverPeer = null
-        if (peer) peer._sink = null
-        this._events.emit('connection_failed', reason)
-      }),
-    )
-  }
-
-  private _handshakeExpired(peer: WebSocketPeer): void {
-    if (peer !== this._serverPeer || this._idReceived !== 0 || this._failed) return
-    this._failed = true
-    this._stopTimer()
-    peer.close(-1)
-    this._failLater(`handshake timed out: no id from the server within ${this._handshakeTimeout} s`)
-  }
-
-  private _stopTimer(): void {
-    if (this._timer !== null) clearTimeout(this._timer)
-    this._timer = null
+    this._role?.beforePoll()
   }
 }

@@ -1,4 +1,4 @@
-import WebSocket from 'isomorphic-ws'
+import { socketDriver } from '#socket'
 import {
   CloseCode,
   Deferred,
@@ -16,6 +16,7 @@ import {
   type PacketPeerOptions,
   type PacketSource,
 } from '@wsmp/core'
+import type { SocketDriver, SocketHandler } from './socket.js'
 
 /** Godot: `WebSocketPeer.State` (`STATE_CONNECTING` … `STATE_CLOSED`). */
 export const WebSocketState = {
@@ -101,137 +102,9 @@ export interface PeerSink {
   onClose(peer: WebSocketPeer, code: number, reason: string): void
 }
 
-/** The part of `ws`'s WebSocket (Node) and the browser's WebSocket that wsmp uses. */
-interface Socket {
-  readyState: number
-  protocol: string
-  bufferedAmount: number
-  binaryType: string
-  send(data: unknown, options?: unknown): void
-  close(code?: number, reason?: string): void
-  // Node (`ws`) only:
-  on?(event: string, listener: (...args: any[]) => void): void
-  terminate?(): void
-  ping?(): void
-  pause?(): void
-  resume?(): void
-  _socket?: TcpSocket | null
-  // ws internals read by the server's pre-framed write (see canWriteFrame):
-  _isServer?: boolean
-  _extensions?: Record<string, unknown>
-  _sender?: { _state: number; _queue: unknown[]; _firstFragment: boolean } | null
-  // Browser only:
-  onopen?: ((event: unknown) => void) | null
-  onmessage?: ((event: { data: unknown }) => void) | null
-  onclose?: ((event: { code: number; reason: string; wasClean: boolean }) => void) | null
-  onerror?: ((event: unknown) => void) | null
-}
-
-/** The Node TCP socket under a `ws` WebSocket (the part wsmp uses). */
-interface TcpSocket {
-  remoteAddress?: string
-  remotePort?: number
-  writableLength: number
-  writableNeedDrain?: boolean
-  setNoDelay(enabled?: boolean): void
-  once(event: 'drain', listener: () => void): void
-  cork(): void
-  uncork(): void
-  write(chunk: Uint8Array): boolean
-}
-
-/** `ws.send` options, made once so that a send allocates none. */
-const BINARY = { binary: true }
-const TEXT = { binary: false }
-
-/**
- * Write batching (Node). The first send of a callback corks the connection's TCP socket; every
- * corked socket is uncorked together as soon as that callback returns (process.nextTick). So the
- * many small frames a relay or a broadcast writes while handling one socket read leave in one
- * `writev` per connection instead of one system call each, and nothing waits for a later turn. A connection hands its batch to the system early
- * once FLUSH_AT bytes are corked, and before `_fits` reports a full outbound buffer, so
- * `outboundBufferSize` means what it meant without batching.
- */
-const FLUSH_AT = 16 * 1024
-const corked: WebSocketPeer[] = []
-let flushScheduled = false
-const nodeProcess = (globalThis as { process?: { nextTick?: (run: () => void) => void } }).process
-const scheduleFlush = typeof nodeProcess?.nextTick === 'function' ? (run: () => void): void => nodeProcess.nextTick?.(run) : null
-const NodeBuffer = (globalThis as { Buffer?: { allocUnsafe(size: number): Uint8Array } }).Buffer
-
-function flushCorked(): void {
-  flushScheduled = false
-  sharedFrame = null
-  sharedWire = null
-  // A flush may cork again (an error handler that sends): the loop picks those up too.
-  for (let i = 0; i < corked.length; i++) (corked[i] as WebSocketPeer)._uncork()
-  corked.length = 0
-}
-
-/**
- * A broadcast's packet, shared by all its receivers (see `WebSocketPeer._shareFrame`), and the
- * same packet framed once as an unmasked binary WebSocket frame (built at the first receiver
- * that can take it).
- */
-let sharedFrame: Uint8Array | null = null
-let sharedWire: Uint8Array | null = null
-
-/** `frame` as one unmasked, final, binary WebSocket frame (RFC 6455 §5.2): what ws would write for it. */
-function wireFrame(frame: Uint8Array): Uint8Array {
-  const length = frame.length
-  const header = length < 126 ? 2 : length < 0x10000 ? 4 : 10
-  const out = NodeBuffer ? NodeBuffer.allocUnsafe(header + length) : new Uint8Array(header + length)
-  out[0] = 0x82
-  if (header === 2) {
-    out[1] = length
-  } else if (header === 4) {
-    out[1] = 126
-    out[2] = length >>> 8
-    out[3] = length & 0xff
-  } else {
-    out[1] = 127
-    const high = Math.floor(length / 0x100000000)
-    out[2] = 0
-    out[3] = 0
-    out[4] = (high >>> 8) & 0xff
-    out[5] = high & 0xff
-    out[6] = (length >>> 24) & 0xff
-    out[7] = (length >>> 16) & 0xff
-    out[8] = (length >>> 8) & 0xff
-    out[9] = length & 0xff
-  }
-  out.set(frame, header)
-  return out
-}
-
-/**
- * Whether `ws` would write a binary message to this socket right now as one plain frame: a server
- * socket (unmasked frames), OPEN, no permessage-deflate, its sender idle (not compressing or
- * reading a blob, nothing queued, not inside a fragmented message). Only then may a pre-framed
- * message go straight to the TCP socket without breaking ws's ordering or state (ws 8.x).
- */
-function canWriteFrame(socket: Socket): boolean {
-  const sender = socket._sender
-  return (
-    socket._isServer === true &&
-    socket.readyState === 1 &&
-    sender != null &&
-    sender._state === 0 &&
-    sender._queue.length === 0 &&
-    sender._firstFragment === true &&
-    socket._extensions?.['permessage-deflate'] === undefined
-  )
-}
-
 /** The shared empty inbox and queue of accepted connections that have not used theirs (never written to). */
 const NO_ENTRIES = Object.freeze([]) as unknown as (Packet | Deferred)[]
 const NO_PACKETS = new Queue<Packet>()
-
-/** Where a Node socket keeps its peer, for the shared listeners. */
-const kPeer = Symbol('wsmp.peer')
-type NodeSocket = Socket & { [kPeer]: WebSocketPeer }
-
-const SocketClass = WebSocket as unknown as new (url: string, protocols?: string[], options?: object) => Socket
 
 const utf8 = new TextEncoder()
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
@@ -242,11 +115,6 @@ function closeReason(reason: string): string {
   let out = reason
   while (utf8.encode(out).length > 123) out = out.slice(0, -1)
   return out
-}
-
-function validCloseCode(code: number, browser: boolean): boolean {
-  if (browser) return code === 1000 || (code >= 3000 && code <= 4999)
-  return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999)
 }
 
 function positiveInteger(name: string, value: number, min: number): boolean {
@@ -266,21 +134,21 @@ function stringList(name: string, value: string[]): string[] {
  *
  * Godot: `WebSocketPeer`.
  */
-export class WebSocketPeer extends PacketPeer implements PacketSource {
+export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHandler {
   /** Godot: `WebSocketPeer.State`. */
   static readonly State = WebSocketState
   /** Godot: `WebSocketPeer.WriteMode`. */
   static readonly WriteMode = WriteMode
 
-  private _socket: Socket | null = null
-  private _node = false
+  /** The platform's socket (`ws`'s in Node, the browser's WebSocket), driven through `_driver`. */
+  private _socket: unknown = null
+  /** How `_socket` is driven: this build's platform driver, or the one a server accepted it with. */
+  private _driver: SocketDriver = socketDriver
   private _state: WebSocketState = WebSocketState.CLOSED
   private _requestedUrl = ''
   private _protocol = ''
   private _closeCode = -1
   private _closeReason = ''
-  private _host = ''
-  private _port = 0
   private _inbox: (Packet | Deferred)[] = []
   private _queue = new Queue<Packet>()
   private _lastWasString = false
@@ -294,7 +162,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
   private _drainWatched = false
   private _recheckDelay = 5
   /** Set when the server refused the upgrade with an HTTP status (its reason is in `_lastError`). */
-  private _refused = false
+  private _wasRefused = false
   private _handshakeHeaders: string[] = []
   private _heartbeatInterval = 0
   private _inboundBufferSize = DEFAULT_INBOUND_BUFFER_SIZE
@@ -307,8 +175,6 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
   _id = 0
   /** @internal This connection's counters. */
   _stats: PeerStats = createPeerStats()
-  /** The TCP socket corked until the current callback returns (see flushCorked), or null. */
-  private _corkedTcp: TcpSocket | null = null
   /** @internal Why this side closed the connection on a limit (browsers: 4009, 4004), for the owner to report; '' otherwise. */
   _limitClose = ''
 
@@ -476,49 +342,41 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
     if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
       return this._fail(ErrorCode.ERR_INVALID_PARAMETER, `connectToUrl: the scheme must be ws:// or wss://, got '${parsed.protocol}//'`)
     }
-    let socket: Socket
+    this._reset()
+    const driver = socketDriver
+    let socket: unknown
     try {
-      socket = new SocketClass(full, this._supportedProtocols, this._nodeOptions(tlsClientOptions))
+      socket = driver.connect(
+        full,
+        { protocols: this._supportedProtocols, headers: this._handshakeHeaders, maxPayload: this._inboundBufferSize, tls: tlsClientOptions },
+        this,
+      )
     } catch (err) {
       return this._fail(ErrorCode.ERR_INVALID_PARAMETER, `connectToUrl: ${(err as Error).message}`)
     }
-    this._reset()
+    this._driver = driver
+    this._socket = socket
     this._requestedUrl = url
     this._state = WebSocketState.CONNECTING
-    this._bind(socket)
-    if (!this._node) {
-      if (this._handshakeHeaders.length > 0) this._warnOnce('handshakeHeaders are ignored: browsers cannot send them (pass a token in the URL or a subprotocol)')
-      if (tlsClientOptions && (tlsClientOptions.isUnsafeClient() || tlsClientOptions.getTrustedCaChain() !== null || tlsClientOptions.getCommonNameOverride() !== '')) {
-        this._warnOnce('TLS client options are ignored: browsers use their own trust store')
-      }
-    }
     return ErrorCode.OK
   }
 
   /**
    * @internal Wraps a socket a server accepted: the peer starts OPEN.
    */
-  static _accept(socket: unknown, requestedUrl: string, host: string, port: number, template: WebSocketPeer, sink: PeerSink): WebSocketPeer {
+  static _accept<S>(socket: S, driver: SocketDriver<S>, requestedUrl: string, template: WebSocketPeer, sink: PeerSink): WebSocketPeer {
     const peer = new WebSocketPeer()
-    peer._logger = template._logger
-    peer._handshakeHeaders = template._handshakeHeaders
-    peer._heartbeatInterval = template._heartbeatInterval
-    peer._inboundBufferSize = template._inboundBufferSize
-    peer._maxQueuedPackets = template._maxQueuedPackets
-    peer._outboundBufferSize = template._outboundBufferSize
-    peer._supportedProtocols = template._supportedProtocols
-    peer.encodeBufferMaxSize = template.encodeBufferMaxSize
+    template._copySettingsTo(peer)
     peer._sink = sink
     // A server's connections use neither (their events go to the sink): shared empty placeholders
     // until first use (see _entries, _packets), so an idle connection holds none.
     peer._inbox = NO_ENTRIES
     peer._queue = NO_PACKETS
     peer._requestedUrl = requestedUrl
-    peer._host = host
-    peer._port = port
     peer._state = WebSocketState.OPEN
-    peer._bind(socket as Socket)
-    peer._protocol = peer._socket?.protocol ?? ''
+    peer._socket = socket
+    peer._driver = driver as SocketDriver
+    peer._protocol = driver.protocol(socket)
     peer._startHeartbeat()
     return peer
   }
@@ -552,7 +410,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
     this._queue.clear()
     this._unread = 0
     const socket = this._socket
-    if (!socket || this._state === WebSocketState.CLOSED) return
+    if (socket === null || this._state === WebSocketState.CLOSED) return
     this._stopHeartbeat()
     this._held = null
     this._closingLocally = true
@@ -561,13 +419,13 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
       return
     }
     if (this._state === WebSocketState.CLOSING) return
-    if (!validCloseCode(code, !this._node)) {
+    if (!this._driver.isValidCloseCode(code)) {
       this._warn(`close: ${code} is not a close code this side may send; closing with 1000`)
       code = 1000
     }
     this._state = WebSocketState.CLOSING
     try {
-      socket.close(code, closeReason(reason))
+      this._driver.close(socket, code, closeReason(reason))
     } catch (err) {
       this._warn(`close: ${(err as Error).message}`)
       this._drop(-1, reason)
@@ -586,22 +444,29 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
 
   /** The remote IP address ('' in browsers, which do not expose it). Godot: `get_connected_host()`. */
   getConnectedHost(): string {
-    if (this._host !== '') return this._host
-    if (this._socket && !this._node) this._fail(ErrorCode.ERR_UNAVAILABLE, 'getConnectedHost: browsers do not expose the remote address')
-    return this._socket?._socket?.remoteAddress ?? ''
+    if (this._socket === null) return ''
+    const driver = this._driver
+    if (!driver.remoteAddress) {
+      this._fail(ErrorCode.ERR_UNAVAILABLE, 'getConnectedHost: browsers do not expose the remote address')
+      return ''
+    }
+    return driver.remoteAddress(this._socket)
   }
 
   /** The remote port (0 in browsers). Godot: `get_connected_port()`. */
   getConnectedPort(): number {
-    if (this._port !== 0) return this._port
-    if (this._socket && !this._node) this._fail(ErrorCode.ERR_UNAVAILABLE, 'getConnectedPort: browsers do not expose the remote port')
-    return this._socket?._socket?.remotePort ?? 0
+    if (this._socket === null) return 0
+    const driver = this._driver
+    if (!driver.remotePort) {
+      this._fail(ErrorCode.ERR_UNAVAILABLE, 'getConnectedPort: browsers do not expose the remote port')
+      return 0
+    }
+    return driver.remotePort(this._socket)
   }
 
   /** Bytes queued but not yet sent. Godot: `get_current_outbound_buffered_amount()`. */
   getCurrentOutboundBufferedAmount(): number {
-    if (this._node) this._offerBatch()
-    return this._socket?.bufferedAmount ?? 0
+    return this._socket === null ? 0 : this._driver.bufferedAmount(this._socket)
   }
 
   /** CONNECTING, OPEN, CLOSING or CLOSED, as of the last `poll()`. Godot: `get_ready_state()`. */
@@ -630,7 +495,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
     this._inbox = []
     for (const entry of batch) {
       if (entry instanceof Deferred) entry.run()
-      else (this._node ? this._packets() : this._queue).push(entry)
+      else this._packets().push(entry)
     }
   }
 
@@ -670,12 +535,12 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
 
   /** Turns Nagle's algorithm off (true, the default) or on. Node only. Godot: `set_no_delay()`. */
   setNoDelay(enabled: boolean): void {
-    const tcp = this._socket?._socket
-    if (!this._node) {
+    const driver = this._driver
+    if (!driver.setNoDelay) {
       this._warn('setNoDelay: browsers do not expose the TCP socket')
       return
     }
-    tcp?.setNoDelay(Boolean(enabled))
+    if (this._socket !== null) driver.setNoDelay(this._socket, Boolean(enabled))
   }
 
   /** This connection's counters: messages and bytes in and out, drops by reason, protocol errors. */
@@ -720,7 +585,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
    */
   _sendPacket(frame: Uint8Array, mode: TransferMode, channel = 0): ErrorCode {
     if (this._held !== null) this._flushHeld()
-    if (mode === TransferMode.RELIABLE || !this._socket || this._state !== WebSocketState.OPEN) {
+    if (mode === TransferMode.RELIABLE || this._socket === null || this._state !== WebSocketState.OPEN) {
       return this._send(frame, frame.length, true, TransferMode.RELIABLE)
     }
     if (mode === TransferMode.UNRELIABLE_ORDERED) {
@@ -770,67 +635,40 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
   }
 
   /**
-   * Node: flush held packets when the TCP socket drains. A socket drains with an event only once
-   * its buffer passed Node's high-water mark; below it, check again after a short delay that
-   * doubles (5 ms … 160 ms) while the packets stay held. Browsers have no such event: `poll()`
-   * flushes there.
+   * Flushes held packets once the socket drains (Node: on its drain event, or after a short delay
+   * that doubles, 5 ms … 160 ms, while packets stay held). A socket that cannot tell (browsers)
+   * flushes at `poll()` instead.
    */
   private _watchDrain(): void {
-    const tcp = this._socket?._socket
-    if (!this._node || !tcp || this._drainWatched) return
+    const driver = this._driver
+    if (!driver.watchDrain || this._socket === null || this._drainWatched) return
     this._drainWatched = true
-    const flush = (): void => {
-      this._drainWatched = false
-      this._flushHeld()
-      if (this._held === null) this._recheckDelay = 5
-    }
-    if (tcp.writableNeedDrain) {
-      tcp.once('drain', flush)
-    } else {
-      const timer = setTimeout(flush, this._recheckDelay)
-      ;(timer as { unref?: () => void }).unref?.()
-      this._recheckDelay = Math.min(this._recheckDelay * 2, 160)
-    }
-  }
-
-  /**
-   * @internal A server is about to send `frame`, unchanged, to many connections (a broadcast or a
-   * relay): it is framed once as a WebSocket frame and those bytes are written to every socket
-   * that can take them (see canWriteFrame). Call again with null right after the loop.
-   */
-  static _shareFrame(frame: Uint8Array | null): void {
-    sharedFrame = frame
-    sharedWire = null
+    driver.watchDrain(
+      this._socket,
+      () => {
+        this._drainWatched = false
+        this._flushHeld()
+        if (this._held === null) this._recheckDelay = 5
+      },
+      this._recheckDelay,
+    )
+    this._recheckDelay = Math.min(this._recheckDelay * 2, 160)
   }
 
   /** @internal Whether a frame of `size` bytes fits in the outbound buffer now. */
   _fits(size: number): boolean {
     const limit = this._outboundBufferSize
-    if (limit === 0 || (this._socket?.bufferedAmount ?? 0) + size <= limit) return true
-    if (!this._node || this._corkedTcp === null) return false
-    this._offerBatch()
-    return (this._socket?.bufferedAmount ?? 0) + size <= limit
+    return limit === 0 || this._socket === null || this._driver.hasRoom(this._socket, size, limit)
   }
 
-  /**
-   * Hands the bytes batched so far (see flushCorked) to the system, keeping the batch open: what
-   * the system does not take is then what is really queued. Done before the outbound buffer is
-   * reported or found full, so batching never changes what `outboundBufferSize` allows.
-   */
-  private _offerBatch(): void {
-    const tcp = this._corkedTcp
-    if (tcp === null) return
-    tcp.uncork()
-    tcp.cork()
-  }
-
-  /** @internal Counts a packet handed to the owner; pauses reading (or closes, in browsers) at the limit. */
+  /** @internal Counts a packet handed to the owner; pauses reading (or closes, where it cannot) at the limit. */
   _countUnread(): void {
     this._unread++
     if (this._unread < this._maxQueuedPackets || this._paused) return
-    if (this._node) {
+    const driver = this._driver
+    if (driver.pause) {
       this._paused = true
-      this._socket?.pause?.()
+      if (this._socket !== null) driver.pause(this._socket)
     } else {
       const reason = `inbound queue full (maxQueuedPackets = ${this._maxQueuedPackets}): browsers cannot pause a socket; closing with ${CloseCode.INBOUND_QUEUE_FULL}`
       this._warn(reason)
@@ -847,7 +685,8 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
   private _checkResume(): void {
     if (this._paused && this._unread < this._maxQueuedPackets) {
       this._paused = false
-      if (this._state === WebSocketState.OPEN || this._state === WebSocketState.CLOSING) this._socket?.resume?.()
+      const driver = this._driver
+      if (this._socket !== null && (this._state === WebSocketState.OPEN || this._state === WebSocketState.CLOSING)) driver.resume?.(this._socket)
     }
   }
 
@@ -856,75 +695,21 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
     return this._unread
   }
 
-  /** @internal Whether this peer runs over Node's `ws` (false in browsers). */
-  get _isNode(): boolean {
-    return this._node
-  }
-
   private _send(data: Uint8Array | string, size: number, binary: boolean, mode: TransferMode): ErrorCode {
     const socket = this._socket
-    if (!socket || this._state !== WebSocketState.OPEN) return this._fail(ErrorCode.FAILED, 'send: the connection is not open')
+    if (socket === null || this._state !== WebSocketState.OPEN) return this._fail(ErrorCode.FAILED, 'send: the connection is not open')
     if (size === 0) return ErrorCode.OK
     if (!this._fits(size)) {
       if (mode !== TransferMode.RELIABLE) return ErrorCode.OK
       return this._fail(
         ErrorCode.ERR_OUT_OF_MEMORY,
-        `send: ${size} bytes would pass outboundBufferSize (${this._outboundBufferSize}; ${socket.bufferedAmount} already queued)`,
+        `send: ${size} bytes would pass outboundBufferSize (${this._outboundBufferSize}; ${this._driver.bufferedAmount(socket)} already queued)`,
       )
     }
-    if (this._node) {
-      const tcp = socket._socket
-      if (tcp && this._corkedTcp !== tcp && scheduleFlush) this._cork(tcp)
-      if (data === sharedFrame && tcp && canWriteFrame(socket)) tcp.write((sharedWire ??= wireFrame(data)))
-      else socket.send(data, binary ? BINARY : TEXT)
-      if (tcp && this._corkedTcp === tcp && tcp.writableLength >= FLUSH_AT) this._offerBatch()
-    } else {
-      socket.send(data)
-    }
+    this._driver.send(socket, data, binary)
     this._stats.packetsOut++
     this._stats.bytesOut += size
     return ErrorCode.OK
-  }
-
-  /** Corks `tcp` until the current callback returns (see flushCorked). */
-  private _cork(tcp: TcpSocket): void {
-    this._uncork()
-    tcp.cork()
-    this._corkedTcp = tcp
-    corked.push(this)
-    if (!flushScheduled) {
-      flushScheduled = true
-      ;(scheduleFlush as (run: () => void) => void)(flushCorked)
-    }
-  }
-
-  /** @internal Hands what was corked to the system. */
-  _uncork(): void {
-    const tcp = this._corkedTcp
-    if (tcp === null) return
-    this._corkedTcp = null
-    tcp.uncork()
-  }
-
-  private _nodeOptions(tls: TLSOptions | null): object {
-    const headers: Record<string, string> = {}
-    for (const line of this._handshakeHeaders) {
-      const colon = line.indexOf(':')
-      headers[line.slice(0, colon).trim()] = line.slice(colon + 1).trim()
-    }
-    const options: Record<string, unknown> = {
-      headers,
-      maxPayload: this._inboundBufferSize,
-      perMessageDeflate: false,
-      followRedirects: false,
-    }
-    if (tls) {
-      const ca = tls.getTrustedCaChain()
-      if (ca !== null) options['ca'] = typeof ca === 'string' ? ca : plainBytesToString(ca)
-      if (tls.isUnsafeClient()) options['rejectUnauthorized'] = false
-      if (tls.getCommonNameOverride() !== '') options['servername'] = tls.getCommonNameOverride()
-    }
-    return options
   }
 
   private _reset(): void {
@@ -936,79 +721,12 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
     this._protocol = ''
     this._closeCode = -1
     this._closeReason = ''
-    this._host = ''
-    this._port = 0
     this._closingLocally = false
     this._awaitingPong = false
     this._held = null
-    this._refused = false
+    this._wasRefused = false
     this._limitClose = ''
     this._lastError = ''
-  }
-
-  private _bind(socket: Socket): void {
-    this._socket = socket
-    if (typeof socket.on === 'function') {
-      this._node = true
-      // The same listener functions serve every connection (ws calls them with the socket as
-      // `this`, which points back here): no closures per connection.
-      ;(socket as NodeSocket)[kPeer] = this
-      // A socket a server accepted is already open (and has no upgrade response to refuse).
-      if (this._state === WebSocketState.CONNECTING) {
-        socket.on('open', WebSocketPeer._onSocketOpen)
-        socket.on('unexpected-response', WebSocketPeer._onSocketUnexpectedResponse)
-      }
-      socket.on('message', WebSocketPeer._onSocketMessage)
-      socket.on('close', WebSocketPeer._onSocketClose)
-      socket.on('error', WebSocketPeer._onSocketError)
-      socket.on('pong', WebSocketPeer._onSocketPong)
-    } else {
-      this._node = false
-      socket.binaryType = 'arraybuffer'
-      socket.onopen = () => this._event(() => this._opened())
-      socket.onmessage = (event) => {
-        const data = event.data
-        if (typeof data === 'string') this._message(utf8.encode(data), true)
-        else if (data instanceof ArrayBuffer) this._message(new Uint8Array(data), false)
-      }
-      socket.onclose = (event) => this._event(() => this._closed(event.wasClean ? event.code : -1, event.reason))
-      socket.onerror = () => {
-        if (this._lastError === '') this._lastError = 'WebSocket error (browsers give no detail)'
-      }
-    }
-  }
-
-  private static _onSocketOpen(this: NodeSocket): void {
-    const peer = this[kPeer]
-    peer._event(() => peer._opened())
-  }
-
-  private static _onSocketMessage(this: NodeSocket, data: Uint8Array, isBinary: boolean): void {
-    this[kPeer]._message(data, !isBinary)
-  }
-
-  private static _onSocketClose(this: NodeSocket, code: number, reason: Uint8Array): void {
-    const peer = this[kPeer]
-    const text = new TextDecoder().decode(reason)
-    peer._event(() => peer._closed(code === 1006 ? -1 : code, text))
-  }
-
-  private static _onSocketError(this: NodeSocket, err: Error & { code?: string }): void {
-    const peer = this[kPeer]
-    if (peer._refused) return
-    if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
-      peer._oversize(`a message over inboundBufferSize (${peer._inboundBufferSize} bytes) arrived; closed with ${CloseCode.MESSAGE_TOO_BIG}`)
-      return
-    }
-    peer._lastError = describeSocketError(err)
-  }
-
-  private static _onSocketUnexpectedResponse(this: NodeSocket, _req: unknown, res: HttpResponse): void {
-    this[kPeer]._refusedUpgrade(res)
-  }
-
-  private static _onSocketPong(this: NodeSocket): void {
-    this[kPeer]._awaitingPong = false
   }
 
   /** The inbox (Node), made on first use for a connection a server accepted (see _accept). */
@@ -1026,102 +744,96 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
   /** Runs a state change now (owned by a multiplayer peer) or at the next poll (standalone). */
   private _event(apply: () => void): void {
     if (this._sink) apply()
-    else (this._node ? this._entries() : this._inbox).push(new Deferred(apply))
+    else this._entries().push(new Deferred(apply))
   }
 
-  private _opened(): void {
-    if (this._state !== WebSocketState.CONNECTING) return
-    this._state = WebSocketState.OPEN
-    this._protocol = this._socket?.protocol ?? ''
-    this._startHeartbeat()
-    this._sink?.onOpen(this)
+  // ---- SocketHandler: what the socket reports, on the event loop -------------------------------
+
+  /** @internal */
+  _opened(): void {
+    this._event(() => {
+      if (this._state !== WebSocketState.CONNECTING) return
+      this._state = WebSocketState.OPEN
+      if (this._socket !== null) this._protocol = this._driver.protocol(this._socket)
+      this._startHeartbeat()
+      this._sink?.onOpen(this)
+    })
   }
 
-  private _message(data: Uint8Array, isString: boolean): void {
+  /** @internal */
+  _message(data: Uint8Array, isString: boolean): void {
     this._stats.packetsIn++
     this._stats.bytesIn += data.length
-    if (!this._node && data.length > this._inboundBufferSize) {
-      const reason = `a message of ${data.length} bytes is over inboundBufferSize (${this._inboundBufferSize}); closing with ${CloseCode.MESSAGE_TOO_BIG_BROWSER}`
-      this._warn(reason)
-      this._oversize(reason)
-      this._limitClose = reason
-      this.close(CloseCode.MESSAGE_TOO_BIG_BROWSER, 'message too big')
-      return
-    }
     if (this._sink) {
       this._sink.onMessage(this, data, isString)
       return
     }
     if (this._closingLocally) {
       // Closed by this side (or detached by its multiplayer peer): nothing more is delivered.
-      const dropped = this._stats.dropped
-      dropped.not_connected = (dropped.not_connected ?? 0) + 1
+      countDrop(this._stats, DropReason.NOT_CONNECTED)
       return
     }
     this._countUnread()
-    ;(this._node ? this._entries() : this._inbox).push({ data, from: 1, channel: 0, mode: TransferMode.RELIABLE, wasString: isString, source: null })
+    this._entries().push({ data, from: 1, channel: 0, mode: TransferMode.RELIABLE, wasString: isString, source: null })
   }
 
-  private _oversize(reason: string): void {
+  /** @internal */
+  _closed(code: number, reason: string): void {
+    this._event(() => {
+      if (this._state === WebSocketState.CLOSED) return
+      this._stopHeartbeat()
+      this._held = null
+      this._state = WebSocketState.CLOSED
+      this._closeCode = code
+      this._closeReason = reason
+      if (code === -1 && this._lastError === '') this._lastError = 'the connection closed without a close frame'
+      this._sink?.onClose(this, code, reason)
+    })
+  }
+
+  /** @internal */
+  _error(reason: string): void {
+    if (!this._wasRefused) this._lastError = reason
+  }
+
+  /** @internal */
+  _tooBig(size: number, closeCode: number | null): void {
+    const limit = `inboundBufferSize (${this._inboundBufferSize}${size < 0 ? ' bytes' : ''})`
+    const reason = `${size < 0 ? 'a message over' : `a message of ${size} bytes is over`} ${limit}${size < 0 ? ' arrived' : ''}; closed with ${closeCode ?? CloseCode.MESSAGE_TOO_BIG}`
     this._lastError = reason
     countDrop(this._stats, DropReason.OVERSIZE)
+    if (closeCode === null) return
+    // Read whole before it could be refused (browsers): it counts as received.
+    this._stats.packetsIn++
+    this._stats.bytesIn += size
+    this._warn(reason)
+    this._limitClose = reason
+    this.close(closeCode, 'message too big')
   }
 
-  /**
-   * Node: the server answered the upgrade with an HTTP status instead of 101. Reads a little of
-   * the body (the server's reason) for `getLastError()`, then drops the connection.
-   */
-  private _refusedUpgrade(res: HttpResponse): void {
-    const status = res.statusCode ?? 0
-    const chunks: Uint8Array[] = []
-    let size = 0
-    let done = false
-    const finish = (): void => {
-      if (done) return
-      done = true
-      clearTimeout(timer)
-      const all = new Uint8Array(size)
-      let at = 0
-      for (const chunk of chunks) {
-        const n = Math.min(chunk.length, size - at)
-        if (n <= 0) break
-        all.set(chunk.subarray(0, n), at)
-        at += n
-      }
-      const body = new TextDecoder().decode(all).trim().slice(0, 200)
-      this._lastError = `the server refused the WebSocket upgrade: HTTP ${status}${res.statusMessage ? ` ${res.statusMessage}` : ''}${body ? ` (${body})` : ''}`
-      this._refused = true
-      this._socket?.terminate?.()
-    }
-    const timer = setTimeout(finish, 1000)
-    ;(timer as { unref?: () => void }).unref?.()
-    res.on('data', (chunk: Uint8Array) => {
-      if (size >= 1024) return finish()
-      chunks.push(chunk)
-      size += Math.min(chunk.length, 1024 - size)
-    })
-    res.on('end', finish)
-    res.on('error', finish)
+  /** @internal */
+  _refused(reason: string): void {
+    this._lastError = reason
+    this._wasRefused = true
   }
 
-  private _closed(code: number, reason: string): void {
-    if (this._state === WebSocketState.CLOSED) return
-    this._stopHeartbeat()
-    this._held = null
-    this._state = WebSocketState.CLOSED
-    this._closeCode = code
-    this._closeReason = reason
-    if (code === -1 && this._lastError === '') this._lastError = 'the connection closed without a close frame'
-    this._sink?.onClose(this, code, reason)
+  /** @internal */
+  _pong(): void {
+    this._awaitingPong = false
   }
+
+  /** @internal Writes a warning once per process. */
+  _warnOnce(message: string): void {
+    if (warnedOnce.has(message)) return
+    warnedOnce.add(message)
+    this._warn(message)
+  }
+
+  // ---- closing and heartbeat ------------------------------------------------------------------
 
   /** Drops the connection without a close handshake; CLOSED at once. */
   private _drop(code: number, reason: string): void {
-    const socket = this._socket
-    if (socket) {
-      if (socket.terminate) socket.terminate()
-      else socket.close()
-    }
+    if (this._socket !== null) this._driver.terminate(this._socket)
     this._stopHeartbeat()
     if (this._state !== WebSocketState.CLOSED) {
       this._state = WebSocketState.CLOSED
@@ -1135,7 +847,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
   private _startHeartbeat(): void {
     this._stopHeartbeat()
     if (this._heartbeatInterval <= 0) return
-    if (!this._node) {
+    if (!this._driver.ping) {
       this._warnOnce('heartbeatInterval is ignored: browsers cannot send pings')
       return
     }
@@ -1151,56 +863,26 @@ export class WebSocketPeer extends PacketPeer implements PacketSource {
   }
 
   private _heartbeat(): void {
-    if (this._state !== WebSocketState.OPEN) return
+    const socket = this._socket
+    if (this._state !== WebSocketState.OPEN || socket === null) return
+    const driver = this._driver
     if (this._awaitingPong) {
-      const reason = `heartbeat timeout: no pong within ${this._heartbeatInterval} s`
-      this._lastError = reason
+      this._lastError = `heartbeat timeout: no pong within ${this._heartbeatInterval} s`
       this._stopHeartbeat()
-      const socket = this._socket
       try {
         // Tell the other side if it still reads, but do not wait for its answer.
-        socket?.close(CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout')
+        driver.close(socket, CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout')
       } catch {
         // Already closing.
       }
-      socket?.terminate?.()
+      driver.terminate(socket)
       return
     }
     this._awaitingPong = true
     try {
-      this._socket?.ping?.()
+      driver.ping?.(socket)
     } catch {
       // The socket is going away; its close event reports it.
     }
   }
-
-  private _warnOnce(message: string): void {
-    if (warnedOnce.has(message)) return
-    warnedOnce.add(message)
-    this._warn(message)
-  }
-}
-
-/** The part of Node's `http.IncomingMessage` read from a refused upgrade. */
-interface HttpResponse {
-  statusCode?: number
-  statusMessage?: string
-  on(event: 'data', listener: (chunk: Uint8Array) => void): void
-  on(event: 'end' | 'error', listener: () => void): void
-}
-
-function plainBytesToString(bytes: Uint8Array): string {
-  return new TextDecoder().decode(bytes)
-}
-
-/** A readable reason for a socket error (Node's `ws`), naming TLS failures as such. */
-function describeSocketError(err: Error & { code?: string }): string {
-  const code = err.code ?? ''
-  // Node's certificate codes: …_CERT…, UNABLE_TO_VERIFY_LEAF_SIGNATURE, ERR_TLS_… (the self-signed
-  // ones, DEPTH_ZERO_SELF_SIGNED_CERT and SELF_SIGNED_CERT_IN_CHAIN, and ERR_TLS_CERT_ALTNAME_INVALID
-  // all contain CERT).
-  if (/CERT|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) {
-    return `TLS certificate rejected (${code}): ${err.message}`
-  }
-  return code && !err.message.includes(code) ? `${err.message} (${code})` : err.message
 }

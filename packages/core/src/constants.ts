@@ -85,8 +85,14 @@ export const DropReason = {
   MALFORMED: 'malformed',
   /** A command byte that is not RAW (3) or SYS (7), or a SYS command that is not ADD/DEL/RELAY. */
   UNKNOWN_COMMAND: 'unknown_command',
-  /** A SceneMultiplayer command wsmp does not interpret (RPC, spawn, sync, auth) or one sent the wrong way. */
+  /**
+   * A SceneMultiplayer command this peer does not interpret: RPC, path cache, spawn or sync with no
+   * scene handler installed (see `@wsmp/godot`), auth data with no `authCallback`, or one sent the
+   * wrong way.
+   */
   NOT_INTERPRETED: 'not_interpreted',
+  /** A packet other than auth from a peer that has not completed SceneMultiplayer authentication. */
+  UNAUTHENTICATED: 'unauthenticated',
   /** A relay to a peer that is not connected. */
   ABSENT_TARGET: 'absent_target',
   /** A relay addressed to its own sender. */

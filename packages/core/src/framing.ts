@@ -32,7 +32,7 @@ export const SceneCommand = {
 
 /** SceneMultiplayer's SYS sub-commands: `[0x07][cmd][int32 LE peer]…`. */
 export const SysCommand = {
-  /** Authentication (not interpreted by wsmp). Godot: `SYS_COMMAND_AUTH`. */
+  /** Authentication: `[0x07][0x00][data…]`, or `[0x07][0x00]` for "this side completed". Godot: `SYS_COMMAND_AUTH`. */
   AUTH: 0,
   /** Server → client: a peer joined. Godot: `SYS_COMMAND_ADD_PEER`. */
   ADD_PEER: 1,
@@ -42,6 +42,8 @@ export const SysCommand = {
   RELAY: 3,
 } as const
 
+/** Bytes of an AUTH packet's header: `[0x07][0x00]`; its data follows. */
+export const AUTH_HEADER_SIZE = 2
 /** Bytes of a SYS header: command, sub-command, int32 peer id. */
 export const SYS_HEADER_SIZE = 6
 /** Bytes a relayed packet adds to its payload: `[0x07][0x03][int32 id][0x03]`. */
@@ -63,6 +65,13 @@ export const FrameKind = {
   DEL_PEER: 3,
   /** `[0x07][0x03][id][inner…]`: the inner packet starts at `frame.offset` (6). */
   RELAY: 4,
+  /** `[0x07][0x00][data…]`: SceneMultiplayer auth; the data (maybe none) starts at `frame.offset` (2). */
+  AUTH: 5,
+  /**
+   * Another SceneMultiplayer command (RPC, path cache, spawn, despawn, sync): the whole packet,
+   * from `frame.offset` (0), is for the scene layer; `frame.peer` holds the command (0 … 6).
+   */
+  COMMAND: 6,
 } as const
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind]
 
@@ -70,9 +79,9 @@ export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind]
 export interface SceneFrame {
   /** What the message is; INVALID ones are dropped. */
   kind: FrameKind
-  /** The SYS peer id (target or source of a relay, the peer of ADD/DEL); 0 otherwise. */
+  /** The SYS peer id (target or source of a relay, the peer of ADD/DEL), the command of a COMMAND; 0 otherwise. */
   peer: number
-  /** Where the payload (PACKET) or the inner packet (RELAY) starts. */
+  /** Where the payload (PACKET), the inner packet (RELAY), the auth data (AUTH) or the command (COMMAND) starts. */
   offset: number
   /** Why an INVALID frame is dropped. */
   reason: DropReason | null
@@ -81,6 +90,14 @@ export interface SceneFrame {
 /** A fresh {@link SceneFrame} to pass to the decoders. */
 export function createSceneFrame(): SceneFrame {
   return { kind: FrameKind.INVALID, peer: 0, offset: 0, reason: null }
+}
+
+function found(out: SceneFrame, kind: FrameKind, peer: number, offset: number): FrameKind {
+  out.kind = kind
+  out.peer = peer
+  out.offset = offset
+  out.reason = null
+  return kind
 }
 
 function invalid(out: SceneFrame, reason: DropReason): FrameKind {
@@ -111,52 +128,43 @@ export function decodeSceneFrame(data: Uint8Array, out: SceneFrame): FrameKind {
   const length = data.length
   if (length === 0) return invalid(out, DropReason.MALFORMED)
   const command = (data[0] as number) & 0x07
-  if (command === SceneCommand.RAW) {
-    if (length < 2) return invalid(out, DropReason.MALFORMED)
-    out.kind = FrameKind.PACKET
-    out.peer = 0
-    out.offset = RAW_OVERHEAD
-    out.reason = null
-    return FrameKind.PACKET
-  }
-  if (command !== SceneCommand.SYS) return invalid(out, DropReason.NOT_INTERPRETED)
-  if (length < SYS_HEADER_SIZE) return invalid(out, DropReason.MALFORMED)
+  if (command === SceneCommand.RAW) return length < 2 ? invalid(out, DropReason.MALFORMED) : found(out, FrameKind.PACKET, 0, RAW_OVERHEAD)
+  if (command !== SceneCommand.SYS) return found(out, FrameKind.COMMAND, command, 0)
+  if (length < AUTH_HEADER_SIZE) return invalid(out, DropReason.MALFORMED)
   const sys = data[1] as number
-  let kind: FrameKind
+  if (sys === SysCommand.AUTH) return found(out, FrameKind.AUTH, 0, AUTH_HEADER_SIZE)
+  if (length < SYS_HEADER_SIZE) return invalid(out, DropReason.MALFORMED)
   if (sys === SysCommand.RELAY) {
-    if (length < SYS_HEADER_SIZE + 1) return invalid(out, DropReason.MALFORMED)
-    kind = FrameKind.RELAY
-  } else if (sys === SysCommand.ADD_PEER) {
-    kind = FrameKind.ADD_PEER
-  } else if (sys === SysCommand.DEL_PEER) {
-    kind = FrameKind.DEL_PEER
-  } else if (sys === SysCommand.AUTH) {
-    return invalid(out, DropReason.NOT_INTERPRETED)
-  } else {
-    return invalid(out, DropReason.UNKNOWN_COMMAND)
+    return length < SYS_HEADER_SIZE + 1 ? invalid(out, DropReason.MALFORMED) : found(out, FrameKind.RELAY, readInt32LE(data, 2), SYS_HEADER_SIZE)
   }
-  out.kind = kind
-  out.peer = readInt32LE(data, 2)
-  out.offset = SYS_HEADER_SIZE
-  out.reason = null
-  return kind
+  if (sys === SysCommand.ADD_PEER) return found(out, FrameKind.ADD_PEER, readInt32LE(data, 2), SYS_HEADER_SIZE)
+  if (sys === SysCommand.DEL_PEER) return found(out, FrameKind.DEL_PEER, readInt32LE(data, 2), SYS_HEADER_SIZE)
+  return invalid(out, DropReason.UNKNOWN_COMMAND)
 }
 
 /**
- * Reads the packet inside a relay (`data` from `offset` on, as {@link decodeSceneFrame} left it):
- * only a RAW packet with a payload is a packet; its payload then starts at the returned offset.
- * Returns -1 for anything else (`out.reason` says why).
+ * Reads the packet inside a relay (`data` from `offset` on, as {@link decodeSceneFrame} left it),
+ * as Godot processes it: a RAW packet with a payload is a PACKET, whose payload starts at the
+ * returned offset; another scene command (RPC, path cache, replication) is a COMMAND starting at
+ * `offset` (`out.peer` holds the command). Returns -1 for anything else (an inner SYS, a RAW
+ * without payload), with `out.reason` saying why.
  */
 export function decodeRelayedPacket(data: Uint8Array, offset: number, out: SceneFrame): number {
   if (data.length - offset < 2) {
     invalid(out, DropReason.MALFORMED)
     return -1
   }
-  if (((data[offset] as number) & 0x07) !== SceneCommand.RAW) {
-    invalid(out, DropReason.NOT_INTERPRETED)
+  const command = (data[offset] as number) & 0x07
+  if (command === SceneCommand.RAW) {
+    found(out, FrameKind.PACKET, 0, offset + 1)
+    return offset + 1
+  }
+  if (command === SceneCommand.SYS) {
+    invalid(out, DropReason.UNKNOWN_COMMAND)
     return -1
   }
-  return offset + 1
+  found(out, FrameKind.COMMAND, command, offset)
+  return offset
 }
 
 /** `[0x03][payload]`: a packet from the directly connected peer. */
@@ -164,6 +172,15 @@ export function encodeRawPacket(payload: Uint8Array): Uint8Array {
   const out = new Uint8Array(payload.length + RAW_OVERHEAD)
   out[0] = SceneCommand.RAW
   out.set(payload, RAW_OVERHEAD)
+  return out
+}
+
+/** `[0x07][0x00][data…]`: SceneMultiplayer auth data, or with no data "this side completed". */
+export function encodeAuthPacket(data: Uint8Array = new Uint8Array(0)): Uint8Array {
+  const out = new Uint8Array(data.length + AUTH_HEADER_SIZE)
+  out[0] = SceneCommand.SYS
+  out[1] = SysCommand.AUTH
+  out.set(data, AUTH_HEADER_SIZE)
   return out
 }
 
@@ -187,6 +204,19 @@ export function encodeRelayPacket(peer: number, payload: Uint8Array): Uint8Array
   writeInt32LE(out, 2, peer)
   out[SYS_HEADER_SIZE] = SceneCommand.RAW
   out.set(payload, RELAY_OVERHEAD)
+  return out
+}
+
+/**
+ * `[0x07][0x03][int32 LE peer][packet]`: any SceneMultiplayer packet (an RPC, a path-cache message)
+ * in a RELAY, as Godot's `send_command` wraps what a client sends to anyone but the server.
+ */
+export function encodeRelayCommand(peer: number, packet: Uint8Array): Uint8Array {
+  const out = new Uint8Array(packet.length + SYS_HEADER_SIZE)
+  out[0] = SceneCommand.SYS
+  out[1] = SysCommand.RELAY
+  writeInt32LE(out, 2, peer)
+  out.set(packet, SYS_HEADER_SIZE)
   return out
 }
 

@@ -23,6 +23,7 @@ export {
   type EncodeVarResult,
 } from './var-codec.js'
 export {
+  AUTH_HEADER_SIZE,
   FRAMINGS,
   FrameKind,
   ID_MESSAGE_SIZE,
@@ -35,8 +36,10 @@ export {
   decodeIdMessage,
   decodeRelayedPacket,
   decodeSceneFrame,
+  encodeAuthPacket,
   encodeIdMessage,
   encodeRawPacket,
+  encodeRelayCommand,
   encodeRelayPacket,
   encodeSysCommand,
   rewriteSysPeer,

@@ -23,6 +23,16 @@ export interface MultiplayerPeerEvents {
   /** Client: the connection to the server ended; `reason` says why. */
   server_disconnected: (reason: string) => void
   /**
+   * SceneMultiplayer auth (with an `authCallback`): peer `id` connected and must authenticate
+   * before it is admitted (on a client: the server, 1). Godot: `peer_authenticating`.
+   */
+  peer_authenticating: (id: number) => void
+  /**
+   * SceneMultiplayer auth: peer `id` left, was disconnected or timed out before both sides
+   * completed. Godot: `peer_authentication_failed`.
+   */
+  peer_authentication_failed: (id: number) => void
+  /**
    * A packet. While this event has listeners, `poll()` hands packets to them instead of queueing
    * them. (A wsmp convenience; Godot 4 has no `peer_packet` signal on the peer.)
    */
@@ -64,19 +74,19 @@ export type InboxEntry = Packet | Deferred
  */
 export abstract class MultiplayerPeer extends PacketPeer {
   /** @internal */
-  protected _status: ConnectionStatus = ConnectionStatus.DISCONNECTED
+  _status: ConnectionStatus = ConnectionStatus.DISCONNECTED
   /** @internal */
-  protected _uniqueId = 0
+  _uniqueId = 0
   /** @internal */
-  protected _targetPeer = 0
+  _targetPeer = 0
   /** @internal */
   protected _queue = new Queue<Packet>()
   /** @internal */
   protected _inbox: InboxEntry[] = []
   /** @internal Bumped by `close()` and new sessions so a running poll stops applying stale entries. */
-  protected _epoch = 0
+  _epoch = 0
   /** @internal */
-  protected _events: Emitter<MultiplayerPeerEvents> = createNanoEvents<MultiplayerPeerEvents>()
+  _events: Emitter<MultiplayerPeerEvents> = createNanoEvents<MultiplayerPeerEvents>()
   private _refuseNewConnections = false
   private _transferChannel = 0
   private _transferMode: TransferMode = TransferMode.RELIABLE
@@ -275,13 +285,13 @@ export abstract class MultiplayerPeer extends PacketPeer {
   protected _beforePoll(): void {}
 
   /** @internal Queues an inbox entry and schedules the auto-poll. */
-  protected _enqueue(entry: InboxEntry): void {
+  _enqueue(entry: InboxEntry): void {
     this._inbox.push(entry)
     if (this._autoPoll && !this._pollScheduled) this._schedulePoll()
   }
 
   /** @internal Drops everything queued and stops a running poll from applying stale entries. */
-  protected _resetQueues(): void {
+  _resetQueues(): void {
     this._epoch++
     this._inbox = []
     for (const packet of this._queue) packet.source?.releasePacket()

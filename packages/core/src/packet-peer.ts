@@ -58,9 +58,9 @@ export abstract class PacketPeer {
   /** @internal */
   protected _packetError: ErrorCode = ErrorCode.OK
   /** @internal */
-  protected _lastError = ''
+  _lastError = ''
   /** @internal */
-  protected _logger: Logger | null = consoleLogger
+  _logger: Logger | null = consoleLogger
 
   /**
    * The largest encoded value `putVar` sends, in bytes; default 8 MiB. Values below 1 KiB or above
@@ -141,13 +141,13 @@ export abstract class PacketPeer {
   }
 
   /** @internal Records a failure's reason and returns its code. */
-  protected _fail(code: ErrorCode, reason: string): ErrorCode {
+  _fail(code: ErrorCode, reason: string): ErrorCode {
     this._lastError = reason
     return code
   }
 
   /** @internal Records a reason and writes it to the logger. */
-  protected _warn(message: string): void {
+  _warn(message: string): void {
     this._lastError = message
     this._logger?.warn(message)
   }

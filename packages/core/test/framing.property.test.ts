@@ -14,8 +14,10 @@ import {
   decodeIdMessage,
   decodeRelayedPacket,
   decodeSceneFrame,
+  encodeAuthPacket,
   encodeIdMessage,
   encodeRawPacket,
+  encodeRelayCommand,
   encodeRelayPacket,
   encodeSysCommand,
   rewriteSysPeer,
@@ -48,20 +50,23 @@ function readInt32LE(data: Uint8Array, at: number): number {
   return new DataView(data.buffer, data.byteOffset, data.byteLength).getInt32(at, true)
 }
 
-/** An oracle written from DESIGN.md's framing rules, independent of framing.ts. */
+/** An oracle written from DESIGN.md's framing rules (Godot's SceneMultiplayer), independent of framing.ts. */
 function expectedFrame(data: Uint8Array): { kind: FrameKind; reason: DropReason | null; peer: number; offset: number } {
   const bad = (reason: DropReason) => ({ kind: FrameKind.INVALID, reason, peer: 0, offset: 0 })
   if (data.length === 0) return bad(DropReason.MALFORMED)
   const cmd = data[0]! & 0x07
   if (cmd === 3) return data.length >= 2 ? { kind: FrameKind.PACKET, reason: null, peer: 0, offset: 1 } : bad(DropReason.MALFORMED)
-  if (cmd !== 7) return bad(DropReason.NOT_INTERPRETED)
+  // RPC, path cache, replication: the whole packet is the scene layer's.
+  if (cmd !== 7) return { kind: FrameKind.COMMAND, reason: null, peer: cmd, offset: 0 }
+  if (data.length < 2) return bad(DropReason.MALFORMED)
+  // AUTH: [0x07][0x00] alone ("completed") or followed by data.
+  if (data[1] === 0) return { kind: FrameKind.AUTH, reason: null, peer: 0, offset: 2 }
   if (data.length < 6) return bad(DropReason.MALFORMED)
   const sys = data[1]!
   const peer = readInt32LE(data, 2)
   if (sys === 3) return data.length >= 7 ? { kind: FrameKind.RELAY, reason: null, peer, offset: 6 } : bad(DropReason.MALFORMED)
   if (sys === 1) return { kind: FrameKind.ADD_PEER, reason: null, peer, offset: 6 }
   if (sys === 2) return { kind: FrameKind.DEL_PEER, reason: null, peer, offset: 6 }
-  if (sys === 0) return bad(DropReason.NOT_INTERPRETED)
   return bad(DropReason.UNKNOWN_COMMAND)
 }
 
@@ -75,7 +80,7 @@ describe('decodeSceneFrame (property)', () => {
         expect(kind).toBe(frame.kind)
         expect({ kind: frame.kind, reason: frame.reason, peer: frame.peer, offset: frame.offset }).toEqual(expectedFrame(data))
         if (frame.kind === FrameKind.INVALID) expect(DROP_REASONS.has(frame.reason as string)).toBe(true)
-        else expect(frame.offset).toBeLessThan(data.length + (frame.kind === FrameKind.RELAY || frame.kind === FrameKind.PACKET ? 0 : 1))
+        else expect(frame.offset).toBeLessThan(data.length + (frame.kind === FrameKind.RELAY || frame.kind === FrameKind.PACKET || frame.kind === FrameKind.COMMAND ? 0 : 1))
         // Decoding reads only: the bytes are untouched.
         expect(data).toEqual(copy)
       }),
@@ -117,7 +122,7 @@ describe('decodeSceneFrame (property)', () => {
 })
 
 describe('decodeRelayedPacket (property)', () => {
-  it('never throws: an offset into the payload of a RAW inner packet with a payload, or -1 with a reason', () => {
+  it('never throws: the payload of a RAW inner packet, the start of a scene command, or -1 with a reason', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 24 }), fc.integer({ min: 0, max: 30 }), (data, offset) => {
         const frame = createSceneFrame()
@@ -126,11 +131,17 @@ describe('decodeRelayedPacket (property)', () => {
         if (rest < 2) {
           expect(at).toBe(-1)
           expect(frame.reason).toBe(DropReason.MALFORMED)
-        } else if ((data[offset]! & 0x07) !== SceneCommand.RAW) {
+        } else if ((data[offset]! & 0x07) === SceneCommand.SYS) {
+          // Godot: an inner SYS is "Invalid network command".
           expect(at).toBe(-1)
-          expect(frame.reason).toBe(DropReason.NOT_INTERPRETED)
+          expect(frame.reason).toBe(DropReason.UNKNOWN_COMMAND)
+        } else if ((data[offset]! & 0x07) !== SceneCommand.RAW) {
+          expect(at).toBe(offset)
+          expect(frame.kind).toBe(FrameKind.COMMAND)
+          expect(frame.peer).toBe(data[offset]! & 0x07)
         } else {
           expect(at).toBe(offset + 1)
+          expect(frame.kind).toBe(FrameKind.PACKET)
           expect(at).toBeLessThan(data.length)
         }
       }),
@@ -145,7 +156,9 @@ describe('decodeRelayedPacket (property)', () => {
         if (decodeSceneFrame(data, frame) !== FrameKind.RELAY) return
         const at = decodeRelayedPacket(data, frame.offset, frame)
         if (at >= 0) {
-          expect(data[SYS_HEADER_SIZE]! & 0x07).toBe(SceneCommand.RAW)
+          const inner = data[SYS_HEADER_SIZE]! & 0x07
+          expect(inner).not.toBe(SceneCommand.SYS)
+          expect(at).toBe(inner === SceneCommand.RAW ? RELAY_OVERHEAD : SYS_HEADER_SIZE)
           expect(data.length).toBeGreaterThan(RELAY_OVERHEAD)
         } else {
           expect(DROP_REASONS.has(frame.reason as string)).toBe(true)
@@ -253,14 +266,47 @@ describe('encoders round trip through the decoders (property)', () => {
     )
   })
 
-  it('encodeSysCommand of any other sub-command decodes as a typed drop, never a frame', () => {
+  it('encodeSysCommand of any other sub-command decodes as a typed drop (AUTH as auth data), never a peer frame', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 255 }).filter((c) => c !== 1 && c !== 2), int32, (command, peer) => {
         const frame = createSceneFrame()
+        if (command === SysCommand.AUTH) {
+          // AUTH carries data after [0x07][0x00], whatever it is.
+          expect(decodeSceneFrame(encodeSysCommand(command, peer), frame)).toBe(FrameKind.AUTH)
+          expect(frame.offset).toBe(2)
+          return
+        }
         expect(decodeSceneFrame(encodeSysCommand(command, peer), frame)).toBe(FrameKind.INVALID)
-        // RELAY needs an inner packet; AUTH is SceneMultiplayer's and not interpreted.
-        const reason = command === SysCommand.RELAY ? DropReason.MALFORMED : command === SysCommand.AUTH ? DropReason.NOT_INTERPRETED : DropReason.UNKNOWN_COMMAND
-        expect(frame.reason).toBe(reason)
+        // RELAY needs an inner packet.
+        expect(frame.reason).toBe(command === SysCommand.RELAY ? DropReason.MALFORMED : DropReason.UNKNOWN_COMMAND)
+      }),
+      RUNS,
+    )
+  })
+
+  it('encodeAuthPacket decodes as AUTH with its data after the two header bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 16 }), (data) => {
+        const packet = encodeAuthPacket(data)
+        const frame = createSceneFrame()
+        expect(decodeSceneFrame(packet, frame)).toBe(FrameKind.AUTH)
+        expect(packet.subarray(frame.offset)).toEqual(data)
+      }),
+      RUNS,
+    )
+  })
+
+  it('encodeRelayCommand wraps any scene packet so that decodeRelayedPacket finds it whole', () => {
+    fc.assert(
+      fc.property(int32, fc.integer({ min: 0, max: 6 }).filter((c) => c !== 3), fc.uint8Array({ minLength: 1, maxLength: 16 }), (peer, command, body) => {
+        const packet = Uint8Array.from([command, ...body])
+        const relay = encodeRelayCommand(peer, packet)
+        const frame = createSceneFrame()
+        expect(decodeSceneFrame(relay, frame)).toBe(FrameKind.RELAY)
+        expect(frame.peer).toBe(peer)
+        const at = decodeRelayedPacket(relay, frame.offset, frame)
+        expect(frame.kind).toBe(FrameKind.COMMAND)
+        expect(relay.subarray(at)).toEqual(packet)
       }),
       RUNS,
     )

@@ -109,12 +109,15 @@ describe('decodeSceneFrame', () => {
     expect(decode('07 03 02 00 00 00')).toMatchObject({ kind: FrameKind.INVALID, reason: DropReason.MALFORMED }) // relay without packet
   })
 
-  it('drops SYS commands it does not know, and SceneMultiplayer commands it does not interpret', () => {
+  it('drops SYS commands it does not know; reads AUTH, and hands the other SceneMultiplayer commands on whole', () => {
     expect(decode('07 04 02 00 00 00')).toMatchObject({ kind: FrameKind.INVALID, reason: DropReason.UNKNOWN_COMMAND })
     expect(decode('07 ff 02 00 00 00')).toMatchObject({ kind: FrameKind.INVALID, reason: DropReason.UNKNOWN_COMMAND })
-    expect(decode('07 00 61 75 74 68')).toMatchObject({ kind: FrameKind.INVALID, reason: DropReason.NOT_INTERPRETED }) // AUTH
-    for (const command of ['00', '01', '02', '04', '05', '06']) {
-      expect(decode(`${command} 01 02 03 04 05 06`)).toMatchObject({ kind: FrameKind.INVALID, reason: DropReason.NOT_INTERPRETED })
+    expect(decode('07 00 61 75 74 68')).toMatchObject({ kind: FrameKind.AUTH, offset: 2 }) // auth data
+    expect(decode('07 00')).toMatchObject({ kind: FrameKind.AUTH, offset: 2 }) // "completed"
+    expect(decode('f7 00')).toMatchObject({ kind: FrameKind.AUTH, offset: 2 }) // flags ignored, as Godot masks
+    expect(decode('07')).toMatchObject({ kind: FrameKind.INVALID, reason: DropReason.MALFORMED })
+    for (const command of ['00', '01', '02', '04', '05', '06', '50', 'c0']) {
+      expect(decode(`${command} 01 02 03 04 05 06`)).toMatchObject({ kind: FrameKind.COMMAND, offset: 0, peer: Number.parseInt(command, 16) & 7 })
     }
   })
 
@@ -134,12 +137,14 @@ describe('decodeRelayedPacket', () => {
     expect(decodeRelayedPacket(data, out.offset, out)).toBe(7)
   })
 
-  it('rejects an inner packet without payload, and one that is not RAW', () => {
+  it('rejects an inner packet without payload and an inner SYS; finds an inner scene command whole', () => {
     const out = createSceneFrame()
     expect(decodeRelayedPacket(hex('07 03 00 00 00 00 03'), 6, out)).toBe(-1)
     expect(out.reason).toBe(DropReason.MALFORMED)
-    expect(decodeRelayedPacket(hex('07 03 00 00 00 00 00 01 02'), 6, out)).toBe(-1) // an RPC inside
-    expect(out.reason).toBe(DropReason.NOT_INTERPRETED)
+    expect(decodeRelayedPacket(hex('07 03 00 00 00 00 07 01 02'), 6, out)).toBe(-1) // a SYS inside
+    expect(out.reason).toBe(DropReason.UNKNOWN_COMMAND)
+    expect(decodeRelayedPacket(hex('07 03 00 00 00 00 00 01 02'), 6, out)).toBe(6) // an RPC inside
+    expect(out).toMatchObject({ kind: FrameKind.COMMAND, peer: 0 })
   })
 
   it('round-trips what encodeRelayPacket makes', () => {

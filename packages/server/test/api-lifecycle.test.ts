@@ -122,7 +122,7 @@ describe('createClient', () => {
     expect(c.getConnectionStatus()).toBe(ConnectionStatus.DISCONNECTED)
   })
 
-  it('emits peer_connected(1) then connected_to_server, inside poll()', async () => {
+  it("emits connected_to_server then peer_connected(1) (SceneMultiplayer's order), inside poll()", async () => {
     const { server, url } = await startServer()
     const c = quiet()
     const log = record(c)
@@ -130,7 +130,7 @@ describe('createClient', () => {
     await waitFor(() => c.getStats().packetsIn >= 1, [server], 'the id')
     expect(log).toEqual([])
     c.poll()
-    expect(log).toEqual(['peer_connected 1', 'connected_to_server'])
+    expect(log).toEqual(['connected_to_server', 'peer_connected 1'])
   })
 
   it('a refused connection (dead port) fails quickly with connection_failed, not by the timeout', async () => {
@@ -326,7 +326,7 @@ describe('disconnectPeer', () => {
     await waitFor(() => serverLog.includes(`peer_disconnected ${id}`), [server], 'the server to see it')
   })
 
-  it('on a client, with force: DISCONNECTED at once, emits nothing', async () => {
+  it('on a client, with force: DISCONNECTED at once; server_disconnected at the next poll, as Godot\'s SceneMultiplayer says', async () => {
     const { server, url } = await startServer()
     const c = await connectClient(url, {}, [server])
     const id = c.getUniqueId()
@@ -335,9 +335,11 @@ describe('disconnectPeer', () => {
     c.disconnectPeer(1, true)
     expect(c.getConnectionStatus()).toBe(ConnectionStatus.DISCONNECTED)
     expect(c.getUniqueId()).toBe(0)
-    await waitFor(() => serverLog.includes(`peer_disconnected ${id}`), [server, c], 'the server to see it')
-    c.poll()
     expect(log).toEqual([])
+    await waitFor(() => serverLog.includes(`peer_disconnected ${id}`), [server], 'the server to see it')
+    c.poll()
+    expect(log).toEqual(['server_disconnected'])
+    expect(c.getLastError()).toMatch(/this client/)
   })
 
   it('an unknown peer records an error and changes nothing', async () => {

@@ -194,10 +194,15 @@ describe('setTargetPeer on a client (through the relay)', () => {
     expect(drain(server)).toEqual([[aId, 'after']])
   })
 
-  it('a client targeting itself gets ERR_INVALID_PARAMETER', async () => {
-    const { a, aId } = await room()
+  it('a client targeting itself gets its packet back through the relay, stamped with its own id (as from Godot)', async () => {
+    const { server, a, b, c, aId } = await room()
     a.setTargetPeer(aId)
-    expect(a.putPacket(bytes('me'))).toBe(ErrorCode.ERR_INVALID_PARAMETER)
+    expect(a.putPacket(bytes('me'))).toBe(ErrorCode.OK)
+    await flush(server, [a, b, c])
+    expect(received(a)).toEqual([[aId, 'me']])
+    expect(received(b)).toEqual([])
+    expect(received(c)).toEqual([])
+    expect(server.getAvailablePacketCount()).toBe(0)
   })
 
   it('a unicast to an absent peer is dropped and counted by the server', async () => {

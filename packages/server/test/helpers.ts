@@ -83,6 +83,8 @@ export function record(peer: WebSocketMultiplayerPeer): string[] {
   peer.on('connected_to_server', () => log.push('connected_to_server'))
   peer.on('connection_failed', () => log.push('connection_failed'))
   peer.on('server_disconnected', () => log.push('server_disconnected'))
+  peer.on('peer_authenticating', (id) => log.push(`peer_authenticating ${id}`))
+  peer.on('peer_authentication_failed', (id) => log.push(`peer_authentication_failed ${id}`))
   return log
 }
 

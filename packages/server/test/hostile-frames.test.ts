@@ -85,7 +85,7 @@ describe('hostile frames', () => {
     expect(s.server.getStats().dropped).toEqual(expected)
   })
 
-  it('drops relays without a packet, with a lone [0x03] inside, to absent peers and to the sender itself', async () => {
+  it('drops relays without a packet, with a lone [0x03] inside, to absent peers and to 1; echoes one to the sender itself (as Godot)', async () => {
     const s = await scene()
     const offender = await RawWs.connect(s.url)
     const ids = s.traffic.clientIds
@@ -104,9 +104,11 @@ describe('hostile frames', () => {
     }
     send([0x07, 0x03, ...int32(absent), 0x03, 0x41], DropReason.ABSENT_TARGET)
     send([0x07, 0x03, ...int32(0x7fffffff === absent ? 0x7ffffffe : 0x7fffffff), 0x03, 0x41], DropReason.ABSENT_TARGET)
-    send([0x07, 0x03, ...int32(offender.id), 0x03, 0x41], DropReason.SELF_TARGET)
-    // A relay to the server of something other than RAW is not interpreted by the server.
-    send([0x07, 0x03, ...int32(1), 0x00, 0x01, 0x02], DropReason.NOT_INTERPRETED)
+    // A relay to 1: the server is not a peer of its own; Godot drops it as well.
+    send([0x07, 0x03, ...int32(1), 0x03, 0x41], DropReason.ABSENT_TARGET)
+    send([0x07, 0x03, ...int32(1), 0x00, 0x01, 0x02], DropReason.ABSENT_TARGET)
+    // A relay to oneself comes back stamped with one's own id, as from a Godot server.
+    offender.send(Uint8Array.from([0x07, 0x03, ...int32(offender.id), 0x03, 0x41]))
     const total = Object.values(expected).reduce((a, b) => a + b, 0)
     // After the garbage, proper relays from the offender still work: unicast and broadcast.
     offender.send(Uint8Array.from([0x07, 0x03, ...int32(wb1), 0x03, ...Buffer.from('to wb1')]))
@@ -119,8 +121,9 @@ describe('hostile frames', () => {
     expect(text(r0)).toEqual([`${offender.id}:to all`])
     expect(text(r2)).toEqual([`${offender.id}:to all`])
     expect(text(s.traffic.serverReceiver)).toEqual([`${offender.id}:to all`])
-    // The offender got nothing back: a relay to itself is not echoed.
-    expect(offender.messages.some((m) => m.data[0] === 0x07 && m.data[1] === 0x03 && m.data.readInt32LE(2) === offender.id)).toBe(false)
+    // The offender got its own relay back, and nothing else of its garbage.
+    const echoes = offender.messages.filter((m) => m.data[0] === 0x07 && m.data[1] === 0x03 && m.data.readInt32LE(2) === offender.id)
+    expect(echoes.map((m) => [...m.data.subarray(6)])).toEqual([[0x03, 0x41]])
 
     const stats = s.server.getPeerStats(offender.id)
     expect(stats?.dropped).toEqual(expected)

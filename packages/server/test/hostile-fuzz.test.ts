@@ -49,11 +49,22 @@ function int32(value: number): number[] {
   return [...b]
 }
 
+/**
+ * What a wsmp peer without a scene handler does with a relayed inner packet: a RAW one is a
+ * packet; an inner SYS is an unknown command; RPC, path cache and replication are not interpreted.
+ */
+function innerEffect(inner: Uint8Array): DropReason | 'packet' {
+  if (inner.length < 2) return DropReason.MALFORMED
+  const cmd = (inner[0] as number) & 0x07
+  if (cmd === 0x03) return 'packet'
+  return cmd === 0x07 ? DropReason.UNKNOWN_COMMAND : DropReason.NOT_INTERPRETED
+}
+
 /** What a wsmp client does with `[0x07][0x03][source][inner]` from the server. */
 function clientGets(inner: Uint8Array, into: { packets: string[]; drops: Counts }): void {
-  if (inner.length < 2) add(into.drops, DropReason.MALFORMED)
-  else if (((inner[0] as number) & 0x07) !== 0x03) add(into.drops, DropReason.NOT_INTERPRETED)
-  else into.packets.push(hex(inner.subarray(1)))
+  const effect = innerEffect(inner)
+  if (effect === 'packet') into.packets.push(hex(inner.subarray(1)))
+  else add(into.drops, effect)
 }
 
 /** The framing rules of DESIGN.md, applied to one client → server message. */
@@ -66,27 +77,32 @@ function model(bytes: Uint8Array, wasString: boolean, offender: number, wellBeha
     e.server.push(`${hex(bytes.subarray(1))}/${wasString}`)
     return
   }
+  // RPC, path cache, replication: no scene handler on this server.
   if (cmd !== 0x07) return drop(DropReason.NOT_INTERPRETED)
-  if (bytes.length < 6) return drop(DropReason.MALFORMED)
+  if (bytes.length < 2) return drop(DropReason.MALFORMED)
   const sys = bytes[1] as number
-  if (sys === 0 || sys === 1 || sys === 2) return drop(DropReason.NOT_INTERPRETED)
+  // AUTH after admission: a bare "completed" is ignored (as Godot does), data is not expected.
+  if (sys === 0) return bytes.length === 2 ? undefined : drop(DropReason.NOT_INTERPRETED)
+  if (bytes.length < 6) return drop(DropReason.MALFORMED)
+  if (sys === 1 || sys === 2) return drop(DropReason.NOT_INTERPRETED)
   if (sys !== 3) return drop(DropReason.UNKNOWN_COMMAND)
   if (bytes.length < 7) return drop(DropReason.MALFORMED)
   const target = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).readInt32LE(2)
   const inner = bytes.subarray(6)
   // An inner packet of one byte carries nothing (a lone `[0x03]`, or any lone command byte).
   if (inner.length < 2) return drop(DropReason.MALFORMED)
-  if (target > 1) {
-    if (target === offender) return drop(DropReason.SELF_TARGET)
+  if (target > 0) {
+    // To oneself: echoed back (as Godot); to 1 or an absent peer: dropped (Godot drops both).
+    if (target === offender) return
     if (!wellBehaved.includes(target)) return drop(DropReason.ABSENT_TARGET)
     clientGets(inner, e.clients.get(target)!)
     return
   }
-  if (target <= 0) for (const id of wellBehaved) if (id !== -target) clientGets(inner, e.clients.get(id)!)
+  for (const id of wellBehaved) if (id !== -target) clientGets(inner, e.clients.get(id)!)
   if (target === -1) return
-  if (inner.length < 2) return drop(DropReason.MALFORMED)
-  if (((inner[0] as number) & 0x07) !== 0x03) return drop(DropReason.NOT_INTERPRETED)
-  e.server.push(`${hex(inner.subarray(1))}/${wasString}`)
+  const effect = innerEffect(inner)
+  if (effect === 'packet') e.server.push(`${hex(inner.subarray(1))}/${wasString}`)
+  else drop(effect)
 }
 
 function minus(after: Counts, before: Counts): Counts {

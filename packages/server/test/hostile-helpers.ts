@@ -18,14 +18,25 @@ import { startServer, track, waitFor } from './helpers.js'
 /** The server's private tables the suite checks for leaks (read only). */
 export interface ServerInternals {
   _peers: Map<number, WebSocketPeer>
+  _pending: Map<number, WebSocketPeer>
   _retiring: Set<number>
-  _handshaking: Set<net.Socket>
+  _handshaking: Map<net.Socket, () => void>
   _inbox: unknown[]
   _queue: { length: number }
 }
 
+/** The tables of the server's role (empty ones when it is not serving) and its queues. */
 export function internals(server: WebSocketMultiplayerPeer): ServerInternals {
-  return server as unknown as ServerInternals
+  const role = (server as unknown as { _role: Partial<ServerInternals> | null })._role ?? {}
+  const queues = server as unknown as { _inbox: unknown[]; _queue: { length: number } }
+  return {
+    _peers: role._peers ?? new Map(),
+    _pending: role._pending ?? new Map(),
+    _retiring: role._retiring ?? new Set(),
+    _handshaking: role._handshaking ?? new Map(),
+    _inbox: queues._inbox,
+    _queue: queues._queue,
+  }
 }
 
 /** The internal backpressure state of one server-side connection. */
@@ -345,7 +356,7 @@ export function tableProblems(server: WebSocketMultiplayerPeer, traffic: Traffic
   if (t._retiring.size !== 0) out.push(`${t._retiring.size} ids still retiring`)
   if (t._inbox.length !== 0) out.push(`${t._inbox.length} inbox entries left`)
   if (t._queue.length !== 0) out.push(`${t._queue.length} packets left in the queue`)
-  const dead = [...t._handshaking].filter((s) => s.destroyed).length
+  const dead = [...t._handshaking.keys()].filter((s) => s.destroyed).length
   if (dead !== 0) out.push(`${dead} closed sockets still tracked as handshaking`)
   if (t._handshaking.size > traffic.clientIds.length) out.push(`${t._handshaking.size} sockets tracked as handshaking`)
   return out

@@ -227,10 +227,10 @@ describe('bad input basics', () => {
       ['07 03 00 00 00 00 03', DropReason.MALFORMED], // RELAY with an empty packet
       ['07 09 00 00 00 00', DropReason.UNKNOWN_COMMAND], // no such SYS command
       ['07 01 05 00 00 00', DropReason.NOT_INTERPRETED], // ADD_PEER from a client
-      ['07 00 01 02 03 04', DropReason.NOT_INTERPRETED], // AUTH
-      ['00 01 02 03', DropReason.NOT_INTERPRETED], // an RPC
+      ['07 00 01 02 03 04', DropReason.NOT_INTERPRETED], // AUTH data after admission
+      ['00 01 02 03', DropReason.NOT_INTERPRETED], // an RPC, with no scene handler installed
       ['04 01 02', DropReason.NOT_INTERPRETED], // SPAWN
-      [`07 03 ${int32Hex(bad.id)} 03 01`, DropReason.SELF_TARGET], // relay to oneself
+      [`07 03 01 00 00 00 03 01`, DropReason.ABSENT_TARGET], // a relay to 1 (Godot drops it too)
     ]
     for (const [frame] of cases) bad.raw.send(hex(frame))
     bad.raw.send(new Uint8Array(0)) // an empty message

@@ -1,0 +1,210 @@
+import type { IncomingMessage } from 'node:http'
+import WebSocket from 'ws'
+import type { ConnectOptions, SocketDriver, SocketHandler } from './socket.js'
+
+/**
+ * Node's WebSocket: `ws`. Every socket shares the same listener functions (`ws` calls them with
+ * the socket as `this`, which points back to its handler), so a connection holds no closures.
+ * `ws` enforces the inbound limit itself (`maxPayload`: it closes with 1009), answers pings and
+ * sets TCP_NODELAY on every socket it opens or accepts.
+ */
+
+/** Where a socket keeps its handler, for the shared listeners. */
+const kHandler = Symbol('wsmp.handler')
+type Socket = WebSocket & { [kHandler]: SocketHandler; _socket?: TcpSocket | null }
+
+/** The Node TCP socket under a `ws` WebSocket (the part wsmp uses). */
+export interface TcpSocket {
+  remoteAddress?: string
+  remotePort?: number
+  writableLength: number
+  writableCorked: number
+  writableNeedDrain?: boolean
+  destroyed: boolean
+  setNoDelay(enabled?: boolean): unknown
+  once(event: 'drain', listener: () => void): unknown
+  cork(): void
+  uncork(): void
+  write(chunk: Uint8Array): boolean
+}
+
+/** `ws.send` options, made once so that a send allocates none. */
+const BINARY = { binary: true }
+const TEXT = { binary: false }
+const decoder = new TextDecoder()
+
+/** A readable reason for a socket error, naming TLS failures as such. */
+export function describeSocketError(err: Error & { code?: string }): string {
+  const code = err.code ?? ''
+  // Node's certificate codes: …_CERT…, UNABLE_TO_VERIFY_LEAF_SIGNATURE, ERR_TLS_… (the self-signed
+  // ones and ERR_TLS_CERT_ALTNAME_INVALID all contain CERT).
+  if (/CERT|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) return `TLS certificate rejected (${code}): ${err.message}`
+  return code && !err.message.includes(code) ? `${err.message} (${code})` : err.message
+}
+
+/** `ws`'s options for a client connection. */
+function clientOptions(options: ConnectOptions): WebSocket.ClientOptions & { servername?: string } {
+  const headers: Record<string, string> = {}
+  for (const line of options.headers) {
+    const colon = line.indexOf(':')
+    headers[line.slice(0, colon).trim()] = line.slice(colon + 1).trim()
+  }
+  const out: WebSocket.ClientOptions & { servername?: string } = { headers, maxPayload: options.maxPayload, perMessageDeflate: false, followRedirects: false }
+  const tls = options.tls
+  if (tls) {
+    const ca = tls.getTrustedCaChain()
+    if (ca !== null) out.ca = typeof ca === 'string' ? ca : decoder.decode(ca)
+    if (tls.isUnsafeClient()) out.rejectUnauthorized = false
+    if (tls.getCommonNameOverride() !== '') out.servername = tls.getCommonNameOverride()
+  }
+  return out
+}
+
+/**
+ * The server answered the upgrade with an HTTP status instead of 101: reads a little of the body
+ * (the server's reason) for `getLastError()`, then drops the connection.
+ */
+function refused(socket: Socket, res: IncomingMessage): void {
+  const status = res.statusCode ?? 0
+  const chunks: Buffer[] = []
+  let size = 0
+  let done = false
+  const finish = (): void => {
+    if (done) return
+    done = true
+    clearTimeout(timer)
+    const body = Buffer.concat(chunks).subarray(0, 1024).toString('utf8').trim().slice(0, 200)
+    socket[kHandler]._refused(`the server refused the WebSocket upgrade: HTTP ${status}${res.statusMessage ? ` ${res.statusMessage}` : ''}${body ? ` (${body})` : ''}`)
+    socket.terminate()
+  }
+  const timer = setTimeout(finish, 1000)
+  timer.unref()
+  res.on('data', (chunk: Buffer) => {
+    if (size >= 1024) return finish()
+    chunks.push(chunk)
+    size += chunk.length
+  })
+  res.on('end', finish)
+  res.on('error', finish)
+}
+
+// The shared listeners: `ws` calls them with the socket as `this`.
+
+function onOpen(this: WebSocket): void {
+  ;(this as Socket)[kHandler]._opened()
+}
+
+function onMessage(this: WebSocket, data: Uint8Array, isBinary: boolean): void {
+  ;(this as Socket)[kHandler]._message(data, !isBinary)
+}
+
+function onClose(this: WebSocket, code: number, reason: Buffer): void {
+  ;(this as Socket)[kHandler]._closed(code === 1006 ? -1 : code, reason.length === 0 ? '' : decoder.decode(reason))
+}
+
+function onError(this: WebSocket, err: Error & { code?: string }): void {
+  const handler = (this as Socket)[kHandler]
+  if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') handler._tooBig(-1, null)
+  else handler._error(describeSocketError(err))
+}
+
+function onUnexpectedResponse(this: WebSocket, _req: unknown, res: IncomingMessage): void {
+  refused(this as Socket, res)
+}
+
+function onPong(this: WebSocket): void {
+  ;(this as Socket)[kHandler]._pong()
+}
+
+/**
+ * @internal The driver of `ws` sockets: client connections here, accepted ones in `@wsmp/server`
+ * (which extends it with write batching).
+ */
+export class NodeSocketDriver implements SocketDriver<WebSocket> {
+  connect(url: string, options: ConnectOptions, handler: SocketHandler): WebSocket {
+    const socket = new WebSocket(url, options.protocols, clientOptions(options)) as Socket
+    socket.on('open', onOpen)
+    socket.on('unexpected-response', onUnexpectedResponse)
+    this.adopt(socket, handler)
+    return socket
+  }
+
+  /** Sends `socket`'s events to `handler` (a client socket, or one a server accepted). */
+  adopt(socket: WebSocket, handler: SocketHandler): void {
+    const s = socket as Socket
+    s[kHandler] = handler
+    s.on('message', onMessage)
+    s.on('close', onClose)
+    s.on('error', onError)
+    s.on('pong', onPong)
+  }
+
+  send(socket: WebSocket, data: Uint8Array | string, binary: boolean): void {
+    socket.send(data, binary ? BINARY : TEXT)
+  }
+
+  hasRoom(socket: WebSocket, size: number, limit: number): boolean {
+    return socket.bufferedAmount + size <= limit
+  }
+
+  bufferedAmount(socket: WebSocket): number {
+    return socket.bufferedAmount
+  }
+
+  protocol(socket: WebSocket): string {
+    return socket.protocol
+  }
+
+  close(socket: WebSocket, code: number, reason: string): void {
+    socket.close(code, reason)
+  }
+
+  terminate(socket: WebSocket): void {
+    socket.terminate()
+  }
+
+  isValidCloseCode(code: number): boolean {
+    return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999)
+  }
+
+  remoteAddress(socket: WebSocket): string {
+    return (socket as Socket)._socket?.remoteAddress ?? ''
+  }
+
+  remotePort(socket: WebSocket): number {
+    return (socket as Socket)._socket?.remotePort ?? 0
+  }
+
+  setNoDelay(socket: WebSocket, enabled: boolean): void {
+    ;(socket as Socket)._socket?.setNoDelay(enabled)
+  }
+
+  pause(socket: WebSocket): void {
+    socket.pause()
+  }
+
+  resume(socket: WebSocket): void {
+    socket.resume()
+  }
+
+  ping(socket: WebSocket): void {
+    socket.ping()
+  }
+
+  /**
+   * A TCP socket drains with an event only once its buffer passed Node's high-water mark; below
+   * it, `done` runs after `recheckMs` instead.
+   */
+  watchDrain(socket: WebSocket, done: () => void, recheckMs: number): void {
+    const tcp = (socket as Socket)._socket
+    if (tcp?.writableNeedDrain) {
+      tcp.once('drain', done)
+    } else {
+      const timer = setTimeout(done, recheckMs)
+      timer.unref()
+    }
+  }
+}
+
+/** @internal The driver of this build: `ws`. */
+export const socketDriver = new NodeSocketDriver()

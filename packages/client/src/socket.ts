@@ -1,0 +1,93 @@
+import type { TLSOptions } from '@wsmp/core'
+
+/**
+ * The seam between a {@link WebSocketPeer} and the platform's WebSocket. One stateless driver
+ * object serves every socket of its kind; the peer holds the driver and the platform's socket
+ * (`ws`'s WebSocket in Node, the browser's `WebSocket`), so a connection costs no wrapper object.
+ *
+ * Which driver a build gets is decided by package export conditions, never at run time: the
+ * client package imports `#socket`, which resolves to `socket.browser.ts` for browsers (and any
+ * runtime without a `node` condition) and to `socket.node.ts` for Node. `@wsmp/server` extends
+ * the Node driver with its write batching and shared frames.
+ *
+ * A capability a platform lacks is a missing optional method: browsers cannot ping, pause a
+ * socket, watch it drain, tell the remote address or set TCP options.
+ *
+ * @internal
+ */
+export interface SocketDriver<S = unknown> {
+  /**
+   * Opens a client connection to `url` (already checked to be ws:// or wss://). Events then reach
+   * `handler` on the event loop. Throws for a URL or options the platform refuses.
+   */
+  connect(url: string, options: ConnectOptions, handler: SocketHandler): S
+  /** Sends one message; `binary` false sends `data` (a string) as a text message. */
+  send(socket: S, data: Uint8Array | string, binary: boolean): void
+  /**
+   * Whether `size` more bytes fit under `limit` bytes waiting to be sent. A driver that batches
+   * writes hands its batch to the system before it answers no, so batching never changes what
+   * the limit allows.
+   */
+  hasRoom(socket: S, size: number, limit: number): boolean
+  /** Bytes accepted but not yet handed to the system. */
+  bufferedAmount(socket: S): number
+  /** The subprotocol the handshake selected, or ''. */
+  protocol(socket: S): string
+  /** Starts the close handshake. May throw when the socket is already going away. */
+  close(socket: S, code: number, reason: string): void
+  /** Drops the connection at once, without a close handshake. */
+  terminate(socket: S): void
+  /** Whether this side may send `code` in a close frame. */
+  isValidCloseCode(code: number): boolean
+  /** The remote address and port (absent where the platform hides them). */
+  remoteAddress?(socket: S): string
+  remotePort?(socket: S): number
+  /** Turns Nagle's algorithm off (true) or on. */
+  setNoDelay?(socket: S, enabled: boolean): void
+  /** Stops reading the socket (TCP backpressure reaches the sender) / reads again. */
+  pause?(socket: S): void
+  resume?(socket: S): void
+  /** Sends a ping; the pong comes back as `handler._pong()`. */
+  ping?(socket: S): void
+  /** Calls `done` once the socket may take more (it drained), or after a short recheck delay. */
+  watchDrain?(socket: S, done: () => void, recheckMs: number): void
+}
+
+/** What a client connection is opened with. @internal */
+export interface ConnectOptions {
+  /** Subprotocols to offer, in order. */
+  protocols: string[]
+  /** `Name: value` lines to send with the upgrade request (where the platform can). */
+  headers: string[]
+  /** The largest message accepted, in bytes. */
+  maxPayload: number
+  /** Client TLS options, or null for the platform's defaults. */
+  tls: TLSOptions | null
+}
+
+/**
+ * What a socket reports to its peer, as the I/O happens. A {@link WebSocketPeer} implements it.
+ * @internal
+ */
+export interface SocketHandler {
+  /** The handshake completed (client connections; accepted ones start open). */
+  _opened(): void
+  /** A whole message arrived. */
+  _message(data: Uint8Array, isString: boolean): void
+  /** The connection closed: the code the other side sent, or −1 when the close was not clean. */
+  _closed(code: number, reason: string): void
+  /** Something failed; `reason` is what `getLastError()` should say. */
+  _error(reason: string): void
+  /**
+   * A message over the inbound limit arrived (`size` bytes, or −1 when unknown). With `closeCode`
+   * the peer must close with it (browsers, where the platform does not); null: the socket already
+   * closes (Node's `ws`, with 1009).
+   */
+  _tooBig(size: number, closeCode: number | null): void
+  /** The server answered the upgrade with an HTTP status instead of 101; `reason` says which. */
+  _refused(reason: string): void
+  /** A pong arrived. */
+  _pong(): void
+  /** Writes a warning once per process (the same text is not repeated). */
+  _warnOnce(message: string): void
+}
