@@ -96,7 +96,7 @@ export default [
       plugins: [
         terser({
           ecma: 2020,
-          compress: { passes: 3, pure_getters: true, unsafe_arrows: true, unsafe_methods: true, keep_fargs: false },
+          compress: { passes: 3, unsafe_arrows: true, pure_getters: true, unsafe: true, unsafe_methods: true, unsafe_math: true, keep_fargs: false, unsafe_comps: true, hoist_funs: true },
           // Members whose names start with `_` are wsmp's internals: nothing outside the bundle reads them.
           mangle: { properties: { regex: /^_[a-z]/ } },
         }),

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import WebSocket from 'ws'
+import { CloseCode } from '@wsmp/core'
 import type { ConnectOptions, SocketDriver, SocketHandler } from './socket.js'
 
 /**
@@ -11,7 +12,9 @@ import type { ConnectOptions, SocketDriver, SocketHandler } from './socket.js'
 
 /** Where a socket keeps its handler, for the shared listeners. */
 const kHandler = Symbol('wsmp.handler')
-type Socket = WebSocket & { [kHandler]: SocketHandler; _socket?: TcpSocket | null }
+/** Set while a heartbeat ping waits for its pong. */
+const kAwaitingPong = Symbol('wsmp.awaitingPong')
+type Socket = WebSocket & { [kHandler]: SocketHandler; [kAwaitingPong]?: boolean; _socket?: TcpSocket | null }
 
 /** The Node TCP socket under a `ws` WebSocket (the part wsmp uses). */
 export interface TcpSocket {
@@ -113,7 +116,29 @@ function onUnexpectedResponse(this: WebSocket, _req: unknown, res: IncomingMessa
 }
 
 function onPong(this: WebSocket): void {
-  ;(this as Socket)[kHandler]._pong()
+  ;(this as Socket)[kAwaitingPong] = false
+}
+
+/** One heartbeat: a ping, or — when the last one is still unanswered — the end of the connection. */
+function beat(socket: Socket, seconds: number): void {
+  if (socket.readyState !== WebSocket.OPEN) return
+  if (socket[kAwaitingPong]) {
+    socket[kHandler]._error(`heartbeat timeout: no pong within ${seconds} s`)
+    try {
+      // Tell the other side if it still reads, but do not wait for its answer.
+      socket.close(CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout')
+    } catch {
+      // Already closing.
+    }
+    socket.terminate()
+    return
+  }
+  socket[kAwaitingPong] = true
+  try {
+    socket.ping()
+  } catch {
+    // The socket is going away; its close event reports it.
+  }
 }
 
 /**
@@ -187,8 +212,16 @@ export class NodeSocketDriver implements SocketDriver<WebSocket> {
     socket.resume()
   }
 
-  ping(socket: WebSocket): void {
-    socket.ping()
+  startHeartbeat(socket: WebSocket, seconds: number): unknown {
+    const s = socket as Socket
+    s[kAwaitingPong] = false
+    const timer = setInterval(() => beat(s, seconds), seconds * 1000)
+    timer.unref()
+    return timer
+  }
+
+  stopHeartbeat(heartbeat: unknown): void {
+    clearInterval(heartbeat as ReturnType<typeof setInterval>)
   }
 
   /**

@@ -10,7 +10,7 @@ import type { TLSOptions } from '@wsmp/core'
  * runtime without a `node` condition) and to `socket.node.ts` for Node. `@wsmp/server` extends
  * the Node driver with its write batching and shared frames.
  *
- * A capability a platform lacks is a missing optional method: browsers cannot ping, pause a
+ * A capability a platform lacks is a missing optional method: browsers cannot send pings, pause a
  * socket, watch it drain, tell the remote address or set TCP options.
  *
  * @internal
@@ -47,8 +47,13 @@ export interface SocketDriver<S = unknown> {
   /** Stops reading the socket (TCP backpressure reaches the sender) / reads again. */
   pause?(socket: S): void
   resume?(socket: S): void
-  /** Sends a ping; the pong comes back as `handler._pong()`. */
-  ping?(socket: S): void
+  /**
+   * Starts pinging every `seconds`: a ping still unanswered when the next is due closes the
+   * connection (a close frame with 4001 "heartbeat timeout" is written and the socket dropped),
+   * with `handler._error` saying so. Returns what `stopHeartbeat` takes.
+   */
+  startHeartbeat?(socket: S, seconds: number, handler: SocketHandler): unknown
+  stopHeartbeat?(heartbeat: unknown): void
   /** Calls `done` once the socket may take more (it drained), or after a short recheck delay. */
   watchDrain?(socket: S, done: () => void, recheckMs: number): void
 }
@@ -86,8 +91,6 @@ export interface SocketHandler {
   _tooBig(size: number, closeCode: number | null): void
   /** The server answered the upgrade with an HTTP status instead of 101; `reason` says which. */
   _refused(reason: string): void
-  /** A pong arrived. */
-  _pong(): void
   /** Writes a warning once per process (the same text is not repeated). */
   _warnOnce(message: string): void
 }

@@ -154,8 +154,8 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
   private _lastWasString = false
   private _unread = 0
   private _paused = false
-  private _heartbeatTimer: ReturnType<typeof setInterval> | null = null
-  private _awaitingPong = false
+  /** The driver's heartbeat (see `SocketDriver.startHeartbeat`), or null. */
+  private _heartbeatTimer: unknown = null
   private _closingLocally = false
   /** UNRELIABLE_ORDERED frames held under congestion: the newest per channel. */
   private _held: Map<number, Uint8Array> | null = null
@@ -722,7 +722,6 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
     this._closeCode = -1
     this._closeReason = ''
     this._closingLocally = false
-    this._awaitingPong = false
     this._held = null
     this._wasRefused = false
     this._limitClose = ''
@@ -817,11 +816,6 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
     this._wasRefused = true
   }
 
-  /** @internal */
-  _pong(): void {
-    this._awaitingPong = false
-  }
-
   /** @internal Writes a warning once per process. */
   _warnOnce(message: string): void {
     if (warnedOnce.has(message)) return
@@ -846,43 +840,17 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
 
   private _startHeartbeat(): void {
     this._stopHeartbeat()
-    if (this._heartbeatInterval <= 0) return
-    if (!this._driver.ping) {
+    if (this._heartbeatInterval <= 0 || this._socket === null) return
+    const driver = this._driver
+    if (!driver.startHeartbeat) {
       this._warnOnce('heartbeatInterval is ignored: browsers cannot send pings')
       return
     }
-    this._awaitingPong = false
-    const timer = setInterval(() => this._heartbeat(), this._heartbeatInterval * 1000)
-    ;(timer as { unref?: () => void }).unref?.()
-    this._heartbeatTimer = timer
+    this._heartbeatTimer = driver.startHeartbeat(this._socket, this._heartbeatInterval, this)
   }
 
   private _stopHeartbeat(): void {
-    if (this._heartbeatTimer !== null) clearInterval(this._heartbeatTimer)
+    if (this._heartbeatTimer !== null) this._driver.stopHeartbeat?.(this._heartbeatTimer)
     this._heartbeatTimer = null
-  }
-
-  private _heartbeat(): void {
-    const socket = this._socket
-    if (this._state !== WebSocketState.OPEN || socket === null) return
-    const driver = this._driver
-    if (this._awaitingPong) {
-      this._lastError = `heartbeat timeout: no pong within ${this._heartbeatInterval} s`
-      this._stopHeartbeat()
-      try {
-        // Tell the other side if it still reads, but do not wait for its answer.
-        driver.close(socket, CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout')
-      } catch {
-        // Already closing.
-      }
-      driver.terminate(socket)
-      return
-    }
-    this._awaitingPong = true
-    try {
-      driver.ping?.(socket)
-    } catch {
-      // The socket is going away; its close event reports it.
-    }
   }
 }

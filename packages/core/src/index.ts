@@ -19,8 +19,10 @@ export {
   VarExtType,
   decodeVar,
   encodeVar,
+  msgpackVarCodec,
   type DecodeVarResult,
   type EncodeVarResult,
+  type VarCodec,
 } from './var-codec.js'
 export {
   AUTH_HEADER_SIZE,

@@ -5,8 +5,8 @@ import {
   DEFAULT_ENCODE_BUFFER_MAX_SIZE,
   MAX_ENCODE_BUFFER_MAX_SIZE,
   MIN_ENCODE_BUFFER_MAX_SIZE,
-  decodeVar,
-  encodeVar,
+  msgpackVarCodec,
+  type VarCodec,
 } from './var-codec.js'
 
 /** Options every packet peer takes in its constructor. */
@@ -15,6 +15,8 @@ export interface PacketPeerOptions {
   encodeBufferMaxSize?: number
   /** Where warnings go. Defaults to `console`; `null` silences them. */
   logger?: Logger | null
+  /** What `putVar`/`getVar` use: `'msgpack'` (default) or a codec such as `@wsmp/godot`'s `godotVarCodec`. */
+  varCodec?: VarCodec | 'msgpack'
 }
 
 /**
@@ -55,6 +57,7 @@ function nextPowerOfTwo(n: number): number {
  */
 export abstract class PacketPeer {
   private _encodeBufferMaxSize = DEFAULT_ENCODE_BUFFER_MAX_SIZE
+  private _varCodec: VarCodec = msgpackVarCodec
   /** @internal */
   protected _packetError: ErrorCode = ErrorCode.OK
   /** @internal */
@@ -79,6 +82,22 @@ export abstract class PacketPeer {
       return
     }
     this._encodeBufferMaxSize = nextPowerOfTwo(Math.ceil(value))
+  }
+
+  /**
+   * What `putVar` and `getVar` encode values with: MessagePack (`'msgpack'`, the default, with
+   * wsmp's extension types) or another {@link VarCodec} — `godotVarCodec` from `@wsmp/godot` is
+   * Godot's own `var_to_bytes` format, for talking to Godot peers. Set per peer.
+   */
+  get varCodec(): VarCodec {
+    return this._varCodec
+  }
+  /** Sets `varCodec`; the getter says which values are accepted. */
+  set varCodec(value: VarCodec | 'msgpack') {
+    if (value === 'msgpack') value = msgpackVarCodec
+    else if ((value as unknown) === 'godot') throw new TypeError("varCodec 'godot' lives in @wsmp/godot: import { godotVarCodec } from '@wsmp/godot' and pass it")
+    else if (typeof value?.encode !== 'function' || typeof value?.decode !== 'function') throw new TypeError("varCodec must be 'msgpack' or a codec with encode(value, maxSize) and decode(bytes)")
+    this._varCodec = value
   }
 
   /** Where warnings go; `null` silences them. */
@@ -108,15 +127,15 @@ export abstract class PacketPeer {
   }
 
   /**
-   * Takes the next packet and decodes it as a MessagePack value; `null` on error, with
-   * `getPacketError()` set (`ERR_INVALID_DATA` for bytes that are not one value).
+   * Takes the next packet and decodes it with {@link varCodec} (MessagePack by default); `null` on
+   * error, with `getPacketError()` set (`ERR_INVALID_DATA` for bytes that are not one value).
    *
-   * Godot: `get_var()` (Godot marshals Variants; wsmp uses MessagePack).
+   * Godot: `get_var()` (Godot marshals Variants: set `varCodec` to `@wsmp/godot`'s for that).
    */
   getVar(): unknown {
     const packet = this.getPacket()
     if (this._packetError !== ErrorCode.OK) return null
-    const result = decodeVar(packet)
+    const result = this._varCodec.decode(packet)
     if (result.ok) return result.value
     this._packetError = result.error
     this._lastError = result.reason
@@ -124,15 +143,18 @@ export abstract class PacketPeer {
   }
 
   /**
-   * Encodes a value as MessagePack and sends it. `ERR_OUT_OF_MEMORY` when the encoding is larger
-   * than `encodeBufferMaxSize`, `ERR_INVALID_PARAMETER` for values MessagePack cannot carry.
+   * Encodes a value with {@link varCodec} (MessagePack by default) and sends it.
+   * `ERR_OUT_OF_MEMORY` when the encoding is larger than `encodeBufferMaxSize`,
+   * `ERR_INVALID_PARAMETER` for values the codec cannot carry, else what `putPacket` returns.
    *
    * Godot: `put_var()`.
    */
   putVar(value: unknown): ErrorCode {
-    const result = encodeVar(value, this._encodeBufferMaxSize)
+    const result = this._varCodec.encode(value, this._encodeBufferMaxSize)
     if (!result.ok) return this._fail(result.error, result.reason)
-    return this.putPacket(result.bytes)
+    const err = this.putPacket(result.bytes)
+    if (err !== ErrorCode.OK) this._lastError = `putVar: ${this._lastError.replace(/^(putPacket|send): /, '')}`
+    return err
   }
 
   /** The reason for the last failure this peer reported (an error code returned, a connection lost). */

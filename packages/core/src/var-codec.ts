@@ -1,3 +1,4 @@
+import { Decoder, Encoder, ExtensionCodec } from '@msgpack/msgpack'
 import { toBytes } from './bytes.js'
 import { ErrorCode } from './error-code.js'
 
@@ -47,299 +48,116 @@ export const VarExtType = {
   ARRAY_BUFFER: 14,
 } as const
 
-// This is a small MessagePack codec of our own (spec: github.com/msgpack/msgpack/blob/master/spec.md)
-// rather than @msgpack/msgpack, which was a third of the script-tag bundle. It writes the same bytes
-// as @msgpack/msgpack 3 with wsmp's extensions registered (the tests check both ways against it).
-
 /** Nesting deeper than this is refused both ways (arrays, maps, objects, Map and Set entries). */
 const MAX_DEPTH = 100
-const TOO_DEEP = `nesting deeper than ${MAX_DEPTH}`
-/** MessagePack's timestamp extension, used for `Date`. */
-const TIMESTAMP = -1
-const TWO_32 = 2 ** 32
-const EMPTY = new Uint8Array(0)
 
-/** Throws the reason a value cannot be encoded or bytes cannot be decoded. */
+type TypedArrayCtor = new (buffer: ArrayBuffer) => ArrayBufferView
+
+/** Typed arrays by extension type (INT8_ARRAY … BIGUINT64_ARRAY); a Uint8Array is MessagePack's own `bin`. */
+const typedArrays: [number, TypedArrayCtor][] = [
+  [VarExtType.INT8_ARRAY, Int8Array],
+  [VarExtType.UINT8_CLAMPED_ARRAY, Uint8ClampedArray],
+  [VarExtType.INT16_ARRAY, Int16Array],
+  [VarExtType.UINT16_ARRAY, Uint16Array],
+  [VarExtType.INT32_ARRAY, Int32Array],
+  [VarExtType.UINT32_ARRAY, Uint32Array],
+  [VarExtType.FLOAT32_ARRAY, Float32Array],
+  [VarExtType.FLOAT64_ARRAY, Float64Array],
+  [VarExtType.BIGINT64_ARRAY, BigInt64Array],
+  [VarExtType.BIGUINT64_ARRAY, BigUint64Array],
+]
+
+const text = new TextEncoder()
+const untext = new TextDecoder()
+
+/** Throws the reason bytes cannot be decoded (caught by {@link decodeVar}). */
 function fail(reason: string): never {
   throw new RangeError(reason)
 }
 
-type TypedArrayCtor =
-  | Int8ArrayConstructor
-  | Uint8ClampedArrayConstructor
-  | Int16ArrayConstructor
-  | Uint16ArrayConstructor
-  | Int32ArrayConstructor
-  | Uint32ArrayConstructor
-  | Float32ArrayConstructor
-  | Float64ArrayConstructor
-  | BigInt64ArrayConstructor
-  | BigUint64ArrayConstructor
-
-/** Typed arrays by extension type − 2 (INT8_ARRAY … BIGUINT64_ARRAY). */
-const typedArrays: TypedArrayCtor[] = [
-  Int8Array,
-  Uint8ClampedArray,
-  Int16Array,
-  Uint16Array,
-  Int32Array,
-  Uint32Array,
-  Float32Array,
-  Float64Array,
-  BigInt64Array,
-  BigUint64Array,
-]
-
-const text = new TextEncoder()
-/** float 64: the tag, then the value, big-endian. */
-const float = new DataView(Uint8Array.of(0xcb, 0, 0, 0, 0, 0, 0, 0, 0).buffer)
-const untext = new TextDecoder()
-
-// ---- encoding --------------------------------------------------------------------------------
-
-let out: Uint8Array = EMPTY
-let pos = 0
-
-/** Reserves `n` bytes at the end of the output and returns where they start. */
-function room(n: number): number {
-  const at = pos
-  pos += n
-  if (pos > out.length) {
-    const grown = new Uint8Array(Math.max(pos * 2, 64))
-    grown.set(out.subarray(0, at))
-    out = grown
-  }
-  return at
-}
-
-/** Writes the low `size` bytes of an integer, big-endian (two's complement for negatives). */
-function be(value: number, size = 1): void {
-  const at = room(size)
-  for (let i = size - 1; i >= 0; i--, value = Math.floor(value / 256)) out[at + i] = value & 0xff
-}
-
-function raw(bytes: Uint8Array): void {
-  const at = room(bytes.length)
-  out.set(bytes, at)
-}
-
-/** A length header: `fix + n` below `limit`, else the 8-bit (when `t8`), 16- or 32-bit (`t16 + 1`) form. */
-function length(n: number, fix: number, limit: number, t8: number, t16: number): void {
-  if (n < limit) be(fix + n)
-  else if (t8 && n < 0x100) be(t8 * 256 + n, 2)
-  else if (n < 0x10000) {
-    be(t16)
-    be(n, 2)
-  } else {
-    be(t16 + 1)
-    be(n, 4)
-  }
-}
-
-/** An extension: the smallest header for its size, the type, the bytes. */
-function ext(type: number, bytes: Uint8Array): void {
-  const fix = [1, 2, 4, 8, 16].indexOf(bytes.length)
-  if (fix < 0) length(bytes.length, 0, 0, 0xc7, 0xc8)
-  else be(0xd4 + fix)
-  be(type)
-  raw(bytes)
-}
-
-/** Runs `fill` on a fresh output and returns what it wrote, leaving any encoding in progress untouched. */
-function sub(fill: () => void): Uint8Array {
-  const [outerOut, outerPos] = [out, pos]
-  out = EMPTY
-  pos = 0
-  try {
-    fill()
-    return out.subarray(0, pos)
-  } finally {
-    out = outerOut
-    pos = outerPos
-  }
-}
-
-function write(value: unknown, depth: number): void {
-  if (depth > MAX_DEPTH) fail(TOO_DEEP)
-  if (value == null) return be(0xc0)
-  if (typeof value === 'boolean') return be(value ? 0xc3 : 0xc2)
-  if (typeof value === 'number') {
-    if (!Number.isSafeInteger(value)) {
-      float.setFloat64(1, value)
-      return raw(new Uint8Array(float.buffer))
-    }
-    if (value >= -0x20 && value < 0x80) return be(value)
-    const k =
-      value >= 0
-        ? value < 0x100 ? 0 : value < 0x10000 ? 1 : value < TWO_32 ? 2 : 3
-        : value >= -0x80 ? 0 : value >= -0x8000 ? 1 : value >= -0x80000000 ? 2 : 3
-    be((value >= 0 ? 0xcc : 0xd0) + k)
-    return be(value, 1 << k)
-  }
-  if (typeof value === 'string') {
-    const bytes = text.encode(value)
-    length(bytes.length, 0xa0, 32, 0xd9, 0xda)
-    return raw(bytes)
-  }
-  if (typeof value === 'bigint') return ext(VarExtType.BIGINT, text.encode(value.toString()))
-  if (typeof value !== 'object') fail(`cannot encode a ${typeof value}`)
-  if (value instanceof Date) {
-    const ms = value.getTime()
-    if (Number.isNaN(ms)) fail('cannot encode an invalid Date')
-    const sec = Math.floor(ms / 1000)
-    const nsec = (ms - sec * 1000) * 1e6
-    // timestamp 32 (whole seconds that fit), 64 (34-bit seconds), else 96.
-    return ext(
-      TIMESTAMP,
-      sub(() => {
-        if (sec < 0 || sec >= 2 ** 34) {
-          be(nsec, 4)
-          be(sec, 8)
-        } else {
-          if (nsec || sec >= TWO_32) be(nsec * 4 + Math.floor(sec / TWO_32), 4)
-          be(sec, 4)
-        }
-      }),
-    )
-  }
-  const typed = typedArrays.findIndex((Ctor) => value instanceof Ctor)
-  if (typed >= 0) return ext(typed + 2, toBytes(value as ArrayBufferView))
-  if (value instanceof Map || value instanceof Set) {
-    return ext(value instanceof Map ? VarExtType.MAP : VarExtType.SET, sub(() => write([...value], depth + 1)))
-  }
-  if (value instanceof ArrayBuffer) return ext(VarExtType.ARRAY_BUFFER, new Uint8Array(value))
-  if (Array.isArray(value)) {
-    length(value.length, 0x90, 16, 0, 0xdc)
-    for (const item of value) write(item, depth + 1)
-    return
-  }
-  if (ArrayBuffer.isView(value)) {
-    length(value.byteLength, 0, 0, 0xc4, 0xc5)
-    return raw(toBytes(value))
-  }
-  const keys = Object.keys(value)
-  length(keys.length, 0x80, 16, 0, 0xde)
-  for (const key of keys) {
-    write(key, depth + 1)
-    write((value as Record<string, unknown>)[key], depth + 1)
-  }
-}
-
-
-// ---- decoding --------------------------------------------------------------------------------
-
-let src: Uint8Array = EMPTY
-let at = 0
-
-/** Consumes `n` bytes and returns where they start; throws past the end. */
-function take(n: number): number {
-  if ((at += n) > src.length) fail('truncated')
-  return at - n
-}
-
-/** Reads an `n`-byte big-endian integer. */
-function num(n: number, signed = false): number {
-  if (n === 8) return num(4, signed) * TWO_32 + num(4)
-  const start = take(n)
-  let value = 0
-  for (let i = 0; i < n; i++) value = value * 256 + (src[start + i] as number)
-  return signed && (src[start] as number) > 0x7f ? value - 2 ** (8 * n) : value
-}
-
-
-function read(depth: number): unknown {
-  if (depth > MAX_DEPTH) fail(TOO_DEEP)
-  const b = src[take(1)] as number
-  // Positive and negative fixint.
-  if (b < 0x80 || b > 0xdf) return (b << 24) >> 24
-  // fixmap, fixarray, fixstr.
-  if (b < 0xc0) return b < 0x90 ? readMap(b & 15, depth) : b < 0xa0 ? readArray(b & 15, depth) : readString(b & 31)
-  // str 8/16/32, array 16/32, map 16/32.
-  if (b > 0xd8) return b < 0xdc ? readString(num(1 << (b - 0xd9))) : b < 0xde ? readArray(num(2 << (b - 0xdc)), depth) : readMap(num(2 << (b - 0xde)), depth)
-  // fixext 1 … 16; uint 8 … 64 and int 8 … 64.
-  if (b > 0xcb) return b > 0xd3 ? readExt(1 << (b - 0xd4), depth) : num(1 << ((b - 0xcc) & 3), b > 0xcf)
-  // float 32/64.
-  if (b > 0xc9) {
-    const size = b < 0xcb ? 4 : 8
-    const view = new DataView(src.buffer, src.byteOffset + take(size), size)
-    return size < 8 ? view.getFloat32(0) : view.getFloat64(0)
-  }
-  // ext 8/16/32.
-  if (b > 0xc6) return readExt(num(1 << (b - 0xc7)), depth)
-  // bin 8/16/32: a copy, so the value does not pin the packet's buffer.
-  if (b > 0xc3) {
-    const n = num(1 << (b - 0xc4))
-    return src.slice(take(n), at)
-  }
-  if (b === 0xc1) fail('type byte 0xc1')
-  // nil, false, true.
-  return b < 0xc2 ? null : b > 0xc2
-}
-
-function readString(n: number): string {
-  const start = take(n)
-  return untext.decode(src.subarray(start, at))
-}
-
-function readArray(n: number, depth: number): unknown[] {
-  const items: unknown[] = []
-  // Every item takes at least one byte, so a huge announced length fails at the end of the data.
-  for (let i = n; i > 0; i--) items.push(read(depth + 1))
-  return items
-}
-
-function readMap(n: number, depth: number): Record<string, unknown> {
-  const object: Record<string, unknown> = {}
-  for (let i = n; i > 0; i--) {
-    const key = read(depth + 1)
-    if ((typeof key !== 'string' && typeof key !== 'number') || key === '__proto__') fail(`map key ${String(key)}`)
-    object[key] = read(depth + 1)
-  }
-  return object
-}
-
-function readExt(n: number, depth: number): unknown {
-  const type = num(1, true)
-  if (type === TIMESTAMP) {
-    let sec: number
-    let nsec = 0
-    if (n === 4) sec = num(4)
-    else if (n === 8) {
-      const high = num(4)
-      sec = (high & 3) * TWO_32 + num(4)
-      nsec = high >>> 2
-    } else if (n === 12) {
-      nsec = num(4)
-      sec = num(8, true)
-    } else fail('timestamp size')
-    return new Date(sec * 1e3 + nsec / 1e6)
-  }
-  const start = take(n)
-  const end = at
-  const body = src.subarray(start, end)
-  if (type === VarExtType.BIGINT) {
-    const digits = untext.decode(body)
+/**
+ * wsmp's extension types (see {@link VarExtType}) on top of MessagePack's own, Date's timestamp
+ * (type −1) included. Map and Set are encoded as their entries, with the same encoder, so their
+ * contents may use the extensions too.
+ */
+const extensions = new ExtensionCodec()
+extensions.register({
+  type: VarExtType.BIGINT,
+  encode: (value) => (typeof value === 'bigint' ? text.encode(value.toString()) : null),
+  decode: (data) => {
+    const digits = untext.decode(data)
     if (!/^-?\d+$/.test(digits)) fail('bigint')
     return BigInt(digits)
-  }
-  const Ctor = typedArrays[type - 2]
-  if (Ctor) {
-    if (n % Ctor.BYTES_PER_ELEMENT) fail(Ctor.name)
-    // Copy into a fresh, aligned buffer: the packet's bytes may start at any offset.
-    return new Ctor(body.slice().buffer)
-  }
-  if (type === VarExtType.MAP || type === VarExtType.SET) {
-    at = start
-    const items = read(depth + 1)
-    const isMap = type === VarExtType.MAP
-    if (at !== end || !Array.isArray(items) || (isMap && !items.every((e) => Array.isArray(e) && e.length === 2))) {
-      fail(isMap ? 'Map' : 'Set')
+  },
+})
+for (const [type, Ctor] of typedArrays) {
+  const size = (Ctor as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT
+  extensions.register({
+    type,
+    encode: (value) => (value instanceof Ctor ? toBytes(value) : null),
+    decode: (data) => {
+      if (data.length % size) fail(Ctor.name)
+      // Copied into a fresh, aligned buffer: the packet's bytes may start at any offset.
+      return new Ctor(data.slice().buffer)
+    },
+  })
+}
+extensions.register({
+  type: VarExtType.MAP,
+  encode: (value) => (value instanceof Map ? encoder().encode([...value]) : null),
+  decode: (data) => {
+    const entries = decoder().decode(data)
+    if (!Array.isArray(entries) || !entries.every((e) => Array.isArray(e) && e.length === 2)) fail('Map')
+    return new Map(entries as [unknown, unknown][])
+  },
+})
+extensions.register({
+  type: VarExtType.SET,
+  encode: (value) => (value instanceof Set ? encoder().encode([...value]) : null),
+  decode: (data) => {
+    const items = decoder().decode(data)
+    if (!Array.isArray(items)) fail('Set')
+    return new Set(items)
+  },
+})
+extensions.register({
+  type: VarExtType.ARRAY_BUFFER,
+  encode: (value) => (value instanceof ArrayBuffer ? new Uint8Array(value) : null),
+  decode: (data) => data.slice().buffer,
+})
+
+// One encoder and one decoder for every peer, made on first use (a page that never calls putVar
+// builds none). Both clone themselves when re-entered (a Map inside a Map).
+let sharedEncoder: Encoder | null = null
+let sharedDecoder: Decoder | null = null
+
+function encoder(): Encoder {
+  // MAX_DEPTH is enforced by checkValue, with Map and Set levels counted (the encoder's own limit
+  // starts again inside each extension).
+  return (sharedEncoder ??= new Encoder({ extensionCodec: extensions, maxDepth: 4 * MAX_DEPTH }))
+}
+
+function decoder(): Decoder {
+  return (sharedDecoder ??= new Decoder({ extensionCodec: extensions }))
+}
+
+/**
+ * Throws when `value` nests deeper than {@link MAX_DEPTH} (Map and Set levels included; a cycle
+ * nests without end) or holds an invalid Date, which MessagePack's timestamp cannot carry.
+ */
+function checkValue(value: unknown): void {
+  const stack: [unknown, number][] = [[value, 1]]
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop() as [unknown, number]
+    if (typeof item !== 'object' || item === null || ArrayBuffer.isView(item) || item instanceof ArrayBuffer) continue
+    if (item instanceof Date) {
+      if (Number.isNaN(item.getTime())) fail('an invalid Date')
+      continue
     }
-    return isMap ? new Map(items as [unknown, unknown][]) : new Set(items)
+    if (depth > MAX_DEPTH) fail(`nesting deeper than ${MAX_DEPTH}`)
+    const children = item instanceof Map ? [...item].flat() : item instanceof Set ? [...item] : Array.isArray(item) ? item : Object.values(item)
+    for (const child of children) stack.push([child, depth + 1])
   }
-  if (type === VarExtType.ARRAY_BUFFER) return body.slice().buffer
-  // An extension wsmp does not know: handed over as is.
-  return { type, data: body.slice() }
 }
 
 // ---- API -------------------------------------------------------------------------------------
@@ -388,7 +206,8 @@ export type DecodeVarResult =
 export function encodeVar(value: unknown, maxSize = DEFAULT_ENCODE_BUFFER_MAX_SIZE): EncodeVarResult {
   let bytes: Uint8Array
   try {
-    bytes = sub(() => write(value, 1))
+    checkValue(value)
+    bytes = encoder().encode(value)
   } catch (err) {
     return { ok: false, error: ErrorCode.ERR_INVALID_PARAMETER, reason: `putVar: cannot encode value: ${(err as Error).message}` }
   }
@@ -411,15 +230,35 @@ export function encodeVar(value: unknown, maxSize = DEFAULT_ENCODE_BUFFER_MAX_SI
  * Godot: the decoding half of `PacketPeer.get_var`.
  */
 export function decodeVar(bytes: Uint8Array): DecodeVarResult {
-  src = bytes
-  at = 0
   try {
-    const value = read(1)
-    if (at !== bytes.length) fail('trailing bytes')
+    const value = decoder().decode(bytes)
+    checkValue(value)
     return { ok: true, value }
   } catch (err) {
-    return { ok: false, error: ErrorCode.ERR_INVALID_DATA, reason: `getVar: not one MessagePack value (${(err as Error).message})` }
-  } finally {
-    src = EMPTY
+    return { ok: false, error: ErrorCode.ERR_INVALID_DATA, reason: `getVar: not one MessagePack value (${decodeFailure(err as Error)})` }
   }
 }
+
+/** The decoder's complaint in words a reader of `getLastError()` understands. */
+function decodeFailure(err: Error): string {
+  const message = String(err?.message ?? err)
+  if (/outside the bounds|Insufficient data/.test(message)) return 'truncated'
+  if (/^Extra \d+ of/.test(message)) return `trailing bytes: ${message}`
+  return message
+}
+
+/**
+ * What `putVar`/`getVar` encode values with. {@link msgpackVarCodec} (the default) is
+ * MessagePack; `@wsmp/godot` has Godot's Variant encoding (`var_to_bytes`), for Godot peers.
+ */
+export interface VarCodec {
+  /** A name for messages ('msgpack', 'godot'). */
+  readonly name: string
+  /** Encodes a value; `ERR_OUT_OF_MEMORY` past `maxSize` bytes. Never throws. */
+  encode(value: unknown, maxSize: number): EncodeVarResult
+  /** Decodes exactly one value. Never throws. */
+  decode(bytes: Uint8Array): DecodeVarResult
+}
+
+/** MessagePack, with wsmp's extension types: `putVar`/`getVar`'s default codec. */
+export const msgpackVarCodec: VarCodec = { name: 'msgpack', encode: encodeVar, decode: decodeVar }
