@@ -8,7 +8,7 @@ import { nodeResolve } from '@rollup/plugin-node-resolve'
 import terser from '@rollup/plugin-terser'
 import { dts } from 'rollup-plugin-dts'
 
-const packages = ['core', 'client', 'server']
+const packages = ['core', 'client', 'server', 'godot']
 
 /** The script-tag bundle must stay under this many bytes gzipped (packages/server/test/bundle-size.test.ts checks it too). */
 export const IIFE_GZIP_LIMIT = 10 * 1024
