@@ -27,3 +27,13 @@ export {
   TypedArray,
   TypedDictionary,
 } from './container-types.js'
+export {
+  decodeVariant,
+  decodeVariantAt,
+  encodeVariant,
+  godotVarCodec,
+  variantTypeOf,
+  type DecodeVariantAtResult,
+  type DecodeVariantOptions,
+  type VarCodec,
+} from './variant-codec.js'
