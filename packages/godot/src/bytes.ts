@@ -174,12 +174,15 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
  * padding of a trailing PackedByteArray even when it is missing); every read checks what is left.
  */
 export class Reader {
-  view: DataView
+  readonly src: Uint8Array
+  readonly view: DataView
   constructor(
-    readonly src: Uint8Array,
+    src: Uint8Array,
     public pos: number,
     readonly end: number,
   ) {
+    // A plain Uint8Array view (a Node Buffer's `slice` would share memory instead of copying).
+    this.src = src.constructor === Uint8Array ? src : new Uint8Array(src.buffer, src.byteOffset, src.byteLength)
     this.view = new DataView(src.buffer, src.byteOffset, src.byteLength)
   }
   /** Bytes left (negative once `pos` ran past the end). */
