@@ -31,6 +31,8 @@ export class Writer {
   buf = new Uint8Array(256)
   view = new DataView(this.buf.buffer)
   pos = 0
+  /** Where the Variant being written starts: padding to 4 bytes counts from here. */
+  base = 0
   limit = Infinity
   /** True while an encoding uses this writer (a nested call takes a fresh one). */
   busy = false
@@ -38,6 +40,7 @@ export class Writer {
   /** Starts an encoding of at most `limit` bytes. */
   reset(limit: number): void {
     this.pos = 0
+    this.base = 0
     this.limit = limit
   }
 
@@ -108,9 +111,9 @@ export class Writer {
     this.buf.set(b, this.pos)
     this.pos += b.length
   }
-  /** Zero bytes up to the next multiple of 4 (from the start of the output). */
+  /** Zero bytes up to the next multiple of 4 from `base`. */
   pad4(): void {
-    const n = -this.pos & 3
+    const n = -(this.pos - this.base) & 3
     this.ensure(n)
     for (let i = 0; i < n; i++) this.buf[this.pos++] = 0
   }

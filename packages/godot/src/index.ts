@@ -37,3 +37,28 @@ export {
   type DecodeVariantOptions,
   type VarCodec,
 } from './variant-codec.js'
+export { md5, md5Hex } from './md5.js'
+export {
+  CONFIRM_PATH_SIZE,
+  MAX_RPC_ARGS,
+  NODE_RPC_FLAG,
+  RpcMethods,
+  compareCodePoints,
+  decodeCompressedVariant,
+  decodeConfirmPath,
+  decodeRemoteCall,
+  decodeSimplifyPath,
+  encodeCompressedVariant,
+  encodeConfirmPath,
+  encodeRemoteCall,
+  encodeSimplifyPath,
+  rpcChecksum,
+  type ConfirmPath,
+  type DecodeConfirmPathResult,
+  type DecodeRemoteCallResult,
+  type DecodeSimplifyPathResult,
+  type DecodedRemoteCall,
+  type EncodeRemoteCallOptions,
+  type RemoteCall,
+  type SimplifyPath,
+} from './rpc.js'
