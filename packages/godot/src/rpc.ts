@@ -7,7 +7,15 @@ import { DEFAULT_ENCODE_BUFFER_MAX_SIZE, ErrorCode, SceneCommand, type EncodeVar
 import { CodecFailure, Reader, Writer, fail } from './bytes.js'
 import { md5Hex } from './md5.js'
 import { VariantType } from './variant-type.js'
-import { VariantReader, encodeWith, variantTypeOf, writeVariant, type DecodeVariantAtResult, type DecodeVariantOptions } from './variant-codec.js'
+import {
+  VariantReader,
+  checkInput,
+  encodeWith,
+  variantTypeOf,
+  writeVariant,
+  type DecodeVariantAtResult,
+  type DecodeVariantOptions,
+} from './variant-codec.js'
 
 // ---- compressed Variants (RPC arguments) ------------------------------------------------------
 
@@ -96,6 +104,8 @@ function readCompressed(r: VariantReader): unknown {
  * Godot: `MultiplayerAPI::decode_and_decompress_variant` (allow_objects = false).
  */
 export function decodeCompressedVariant(bytes: Uint8Array, offset = 0, options?: DecodeVariantOptions): DecodeVariantAtResult {
+  const bad = checkInput(bytes, offset, 'decodeCompressedVariant')
+  if (bad) return bad
   const r = new VariantReader(bytes, offset, bytes.length)
   r.exactFloats = options?.exactFloats ?? false
   try {
@@ -108,7 +118,7 @@ export function decodeCompressedVariant(bytes: Uint8Array, offset = 0, options?:
 
 function failure(what: string, err: unknown): { ok: false; error: ErrorCode; reason: string } {
   if (err instanceof CodecFailure) return { ok: false, error: err.code, reason: `${what}: ${err.reason}` }
-  return { ok: false, error: ErrorCode.ERR_INVALID_DATA, reason: `${what}: ${(err as Error)?.message ?? String(err)}` }
+  return { ok: false, error: ErrorCode.ERR_BUG, reason: `${what}: internal error: ${(err as Error)?.message ?? String(err)}` }
 }
 
 // ---- REMOTE_CALL -----------------------------------------------------------------------------
@@ -236,6 +246,8 @@ export function encodeRemoteCall(call: RemoteCall, options: EncodeRemoteCallOpti
  * Godot: `SceneRPCInterface::process_rpc`, `_process_rpc`, `decode_and_decompress_variants`.
  */
 export function decodeRemoteCall(packet: Uint8Array, options?: DecodeVariantOptions): DecodeRemoteCallResult {
+  const bad = checkInput(packet, 0, 'decodeRemoteCall')
+  if (bad) return bad
   const r = new VariantReader(packet, 0, packet.length)
   r.exactFloats = options?.exactFloats ?? false
   try {
@@ -349,6 +361,8 @@ export type DecodeSimplifyPathResult = { ok: true; message: SimplifyPath } | { o
  * Godot: `SceneCacheInterface::process_simplify_path`.
  */
 export function decodeSimplifyPath(packet: Uint8Array): DecodeSimplifyPathResult {
+  const bad = checkInput(packet, 0, 'decodeSimplifyPath')
+  if (bad) return bad
   if (packet.length < SIMPLIFY_MIN_SIZE) {
     return { ok: false, error: ErrorCode.ERR_INVALID_DATA, reason: `decodeSimplifyPath: ${packet.length} bytes, fewer than ${SIMPLIFY_MIN_SIZE}` }
   }
@@ -384,6 +398,8 @@ export type DecodeConfirmPathResult = { ok: true; message: ConfirmPath } | { ok:
  * Godot: `SceneCacheInterface::process_confirm_path`.
  */
 export function decodeConfirmPath(packet: Uint8Array): DecodeConfirmPathResult {
+  const bad = checkInput(packet, 0, 'decodeConfirmPath')
+  if (bad) return bad
   if (packet.length !== CONFIRM_PATH_SIZE) {
     return { ok: false, error: ErrorCode.ERR_INVALID_DATA, reason: `decodeConfirmPath: ${packet.length} bytes, not ${CONFIRM_PATH_SIZE}` }
   }

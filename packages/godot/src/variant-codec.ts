@@ -821,6 +821,15 @@ export type DecodeVariantAtResult =
       reason: string
     }
 
+/** A failure for input that is not bytes, or an offset outside them; else undefined. */
+export function checkInput(bytes: unknown, offset: number, what: string): { ok: false; error: ErrorCode; reason: string } | undefined {
+  if (!(bytes instanceof Uint8Array)) return { ok: false, error: ErrorCode.ERR_INVALID_PARAMETER, reason: `${what}: expected a Uint8Array` }
+  if (!Number.isInteger(offset) || offset < 0 || offset > bytes.length) {
+    return { ok: false, error: ErrorCode.ERR_INVALID_PARAMETER, reason: `${what}: offset ${offset} is outside the ${bytes.length} bytes` }
+  }
+  return undefined
+}
+
 /**
  * Decodes one Variant starting at `offset` of `bytes`, reporting its length: for formats that put
  * Variants one after another. Never throws.
@@ -828,7 +837,8 @@ export type DecodeVariantAtResult =
  * Godot: `decode_variant` with `r_len` (allow_objects = false).
  */
 export function decodeVariantAt(bytes: Uint8Array, offset = 0, options?: DecodeVariantOptions): DecodeVariantAtResult {
-  if (!(bytes instanceof Uint8Array)) return { ok: false, error: ErrorCode.ERR_INVALID_PARAMETER, reason: 'decodeVariant: expected a Uint8Array' }
+  const bad = checkInput(bytes, offset, 'decodeVariant')
+  if (bad) return bad
   const r = new VariantReader(bytes, offset, bytes.length)
   r.exactFloats = options?.exactFloats ?? false
   try {
@@ -836,7 +846,8 @@ export function decodeVariantAt(bytes: Uint8Array, offset = 0, options?: DecodeV
     return { ok: true, value, type: r.type, length: r.pos - offset }
   } catch (err) {
     if (err instanceof CodecFailure) return { ok: false, error: err.code, reason: `decodeVariant: ${err.reason}` }
-    return { ok: false, error: ErrorCode.ERR_INVALID_DATA, reason: `decodeVariant: ${(err as Error)?.message ?? String(err)}` }
+    // Not a failure the decoder knows: a bug (or a stack too small for deep nesting).
+    return { ok: false, error: ErrorCode.ERR_BUG, reason: `decodeVariant: internal error: ${(err as Error)?.message ?? String(err)}` }
   }
 }
 
