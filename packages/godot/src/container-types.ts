@@ -19,15 +19,20 @@ import { type VariantType, variantTypeName } from './variant-type.js'
  */
 export class TypedArray<T = unknown> {
   constructor(
+    /** The element type (`Array[T]`'s T). */
     readonly elementType: VariantType,
+    /** The elements. */
     readonly items: readonly T[],
   ) {}
+  /** The number of elements. */
   get length(): number {
     return this.items.length
   }
+  /** Iterates over the elements. */
   [Symbol.iterator](): Iterator<T> {
     return this.items[Symbol.iterator]()
   }
+  /** A readable form, in GDScript's constructor style. */
   toString(): string {
     return `Array[${variantTypeName(this.elementType)}](${this.items.length})`
   }
@@ -41,17 +46,22 @@ export class TypedArray<T = unknown> {
  * Godot: `Dictionary` with `set_typed`, `TypedDictionary<K, V>`.
  */
 export class TypedDictionary<K = unknown, V = unknown> {
+  /** The entries, in order. */
   readonly entries: ReadonlyMap<K, V>
   constructor(
+    /** The key type (`VariantType.NIL`: any). */
     readonly keyType: VariantType,
+    /** The value type (`VariantType.NIL`: any). */
     readonly valueType: VariantType,
     entries: ReadonlyMap<K, V> | Record<string, V> = new Map<K, V>(),
   ) {
     this.entries = entries instanceof Map ? entries : (new Map(Object.entries(entries)) as unknown as Map<K, V>)
   }
+  /** The number of entries. */
   get size(): number {
     return this.entries.size
   }
+  /** A readable form, in GDScript's constructor style. */
   toString(): string {
     return `Dictionary[${variantTypeName(this.keyType)}, ${variantTypeName(this.valueType)}](${this.entries.size})`
   }
@@ -62,16 +72,23 @@ export class TypedDictionary<K = unknown, V = unknown> {
  * Strings (a different type on the wire).
  */
 export class PackedStringArray {
-  constructor(readonly values: readonly string[] = []) {}
+  constructor(
+    /** The strings. */
+    readonly values: readonly string[] = [],
+  ) {}
+  /** The number of elements. */
   get length(): number {
     return this.values.length
   }
+  /** Iterates over the elements. */
   [Symbol.iterator](): Iterator<string> {
     return this.values[Symbol.iterator]()
   }
+  /** Whether `other` is the same PackedStringArray (same class, equal parts; NaN equals NaN). */
   equals(other: unknown): boolean {
     return other instanceof PackedStringArray && other.values.length === this.values.length && this.values.every((s, i) => s === other.values[i])
   }
+  /** A readable form, in GDScript's constructor style. */
   toString(): string {
     return `PackedStringArray(${this.values.length})`
   }
@@ -96,14 +113,17 @@ abstract class PackedFloats<T> {
     const i = index < 0 ? index + this.length : index
     return Number.isInteger(i) && i >= 0 && i < this.length ? this.make(i * this.size) : undefined
   }
+  /** Iterates over the elements. */
   *[Symbol.iterator](): Iterator<T> {
     for (let i = 0; i < this.data.length; i += this.size) yield this.make(i)
   }
+  /** Whether `other` is the same PackedFloats (same class, equal parts; NaN equals NaN). */
   equals(other: unknown): boolean {
     if (!(other instanceof PackedFloats) || other.constructor !== this.constructor || other.data.length !== this.data.length) return false
     for (let i = 0; i < this.data.length; i++) if (!sameNumber(this.data[i] as number, other.data[i] as number)) return false
     return true
   }
+  /** A readable form, in GDScript's constructor style. */
   toString(): string {
     return `${this.constructor.name}(${this.length})`
   }
@@ -122,6 +142,7 @@ export class PackedVector2Array extends PackedFloats<Vector2> {
   constructor(data: Float32Array | Float64Array | ArrayLike<number> = []) {
     super(data, 2)
   }
+  /** An array of the given Vector2s. */
   static from(vectors: Iterable<Vector2>): PackedVector2Array {
     return new PackedVector2Array([...vectors].flatMap((v) => [v.x, v.y]))
   }
@@ -136,6 +157,7 @@ export class PackedVector3Array extends PackedFloats<Vector3> {
   constructor(data: Float32Array | Float64Array | ArrayLike<number> = []) {
     super(data, 3)
   }
+  /** An array of the given Vector3s. */
   static from(vectors: Iterable<Vector3>): PackedVector3Array {
     return new PackedVector3Array([...vectors].flatMap((v) => [v.x, v.y, v.z]))
   }
@@ -150,6 +172,7 @@ export class PackedVector4Array extends PackedFloats<Vector4> {
   constructor(data: Float32Array | Float64Array | ArrayLike<number> = []) {
     super(data, 4)
   }
+  /** An array of the given Vector4s. */
   static from(vectors: Iterable<Vector4>): PackedVector4Array {
     return new PackedVector4Array([...vectors].flatMap((v) => [v.x, v.y, v.z, v.w]))
   }
@@ -164,6 +187,7 @@ export class PackedColorArray extends PackedFloats<Color> {
   constructor(data: Float32Array | Float64Array | ArrayLike<number> = []) {
     super(data, 4)
   }
+  /** An array of the given Colors. */
   static from(colors: Iterable<Color>): PackedColorArray {
     return new PackedColorArray([...colors].flatMap((c) => [c.r, c.g, c.b, c.a]))
   }

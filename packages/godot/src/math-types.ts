@@ -9,12 +9,16 @@ export function sameNumber(a: number, b: number): boolean {
 /** Godot: `Vector2`. */
 export class Vector2 {
   constructor(
+    /** The x component. */
     readonly x: number,
+    /** The y component. */
     readonly y: number,
   ) {}
+  /** Whether `other` is the same Vector2 (same class, equal parts; NaN equals NaN). */
   equals(other: unknown): boolean {
     return other instanceof Vector2 && sameNumber(this.x, other.x) && sameNumber(this.y, other.y)
   }
+  /** A readable form, in GDScript's constructor style. */
   toString(): string {
     return `Vector2(${this.x}, ${this.y})`
   }
@@ -23,12 +27,16 @@ export class Vector2 {
 /** Godot: `Vector2i` (int32 components). */
 export class Vector2i {
   constructor(
+    /** The x component (int32). */
     readonly x: number,
+    /** The y component (int32). */
     readonly y: number,
   ) {}
+  /** Whether `other` is the same Vector2i (same class, equal parts; NaN equals NaN). */
   equals(other: unknown): boolean {
     return other instanceof Vector2i && this.x === other.x && this.y === other.y
   }
+  /** A readable form, in GDScript's constructor style. */
   toString(): string {
     return `Vector2i(${this.x}, ${this.y})`
   }
@@ -37,13 +45,18 @@ export class Vector2i {
 /** Godot: `Vector3`. */
 export class Vector3 {
   constructor(
+    /** The x component. */
     readonly x: number,
+    /** The y component. */
     readonly y: number,
+    /** The z component. */
     readonly z: number,
   ) {}
+  /** Whether `other` is the same Vector3 (same class, equal parts; NaN equals NaN). */
   equals(other: unknown): boolean {
     return other instanceof Vector3 && sameNumber(this.x, other.x) && sameNumber(this.y, other.y) && sameNumber(this.z, other.z)
   }
+  /** A readable form, in GDScript's constructor style. */
   toString(): string {
     return `Vector3(${this.x}, ${this.y}, ${this.z})`
   }
@@ -52,13 +65,18 @@ export class Vector3 {
 /** Godot: `Vector3i` (int32 components). */
 export class Vector3i {
   constructor(
+    /** The x component (int32). */
     readonly x: number,
+    /** The y component (int32). */
     readonly y: number,
+    /** The z component (int32). */
     readonly z: number,
   ) {}
+  /** Whether `other` is the same Vector3i (same class, equal parts; NaN equals NaN). */
   equals(other: unknown): boolean {
     return other instanceof Vector3i && this.x === other.x && this.y === other.y && this.z === other.z
   }
+  /** A readable form, in GDScript's constructor style. */
   toString(): string {
     return `Vector3i(${this.x}, ${this.y}, ${this.z})`
   }
@@ -67,11 +85,16 @@ export class Vector3i {
 /** Godot: `Vector4`. */
 export class Vector4 {
   constructor(
+    /** The x component. */
     readonly x: number,
+    /** The y component. */
     readonly y: number,
+    /** The z component. */
     readonly z: number,
+    /** The w component. */
     readonly w: number,
   ) {}
+  /** Whether `other` is the same Vector4 (same class, equal parts; NaN equals NaN). */
   equals(other: unknown): boolean {
     return (
       other instanceof Vector4 &&
@@ -81,6 +104,7 @@ export class Vector4 {
       sameNumber(this.w, other.w)
     )
   }
+  /** A readable form, in GDScript's constructor style. */
   toString(): string {
     return `Vector4(${this.x}, ${this.y}, ${this.z}, ${this.w})`
   }
@@ -89,14 +113,20 @@ export class Vector4 {
 /** Godot: `Vector4i` (int32 components). */
 export class Vector4i {
   constructor(
+    /** The x component (int32). */
     readonly x: number,
+    /** The y component (int32). */
     readonly y: number,
+    /** The z component (int32). */
     readonly z: number,
+    /** The w component (int32). */
     readonly w: number,
   ) {}
+  /** Whether `other` is the same Vector4i (same class, equal parts; NaN equals NaN). */
   equals(other: unknown): boolean {
     return other instanceof Vector4i && this.x === other.x && this.y === other.y && this.z === other.z && this.w === other.w
   }
+  /** A readable form, in GDScript's constructor style. */
   toString(): string {
     return `Vector4i(${this.x}, ${this.y}, ${this.z}, ${this.w})`
   }
@@ -105,11 +135,16 @@ export class Vector4i {
 /** Godot: `Quaternion` (x, y, z, w, in that order on the wire). */
 export class Quaternion {
   constructor(
+    /** The x component. */
     readonly x: number,
+    /** The y component. */
     readonly y: number,
+    /** The z component. */
     readonly z: number,
+    /** The w (real) component. */
     readonly w: number,
   ) {}
+  /** Whether `other` is the same Quaternion (same class, equal parts; NaN equals NaN). */
   equals(other: unknown): boolean {
     return (
       other instanceof Quaternion &&
@@ -119,6 +154,7 @@ export class Quaternion {
       sameNumber(this.w, other.w)
     )
   }
+  /** A readable form, in GDScript's constructor style. */
   toString(): string {
     return `Quaternion(${this.x}, ${this.y}, ${this.z}, ${this.w})`
   }
@@ -127,11 +163,16 @@ export class Quaternion {
 /** Godot: `Color` (r, g, b, a; always float32 on the wire, whatever Godot's `real_t`). */
 export class Color {
   constructor(
+    /** Red, 0 … 1. */
     readonly r: number,
+    /** Green, 0 … 1. */
     readonly g: number,
+    /** Blue, 0 … 1. */
     readonly b: number,
+    /** Alpha (opacity), 0 … 1; defaults to 1. */
     readonly a: number = 1,
   ) {}
+  /** Whether `other` is the same Color (same class, equal parts; NaN equals NaN). */
   equals(other: unknown): boolean {
     return (
       other instanceof Color &&
@@ -141,6 +182,7 @@ export class Color {
       sameNumber(this.a, other.a)
     )
   }
+  /** A readable form, in GDScript's constructor style. */
   toString(): string {
     return `Color(${this.r}, ${this.g}, ${this.b}, ${this.a})`
   }
@@ -149,12 +191,16 @@ export class Color {
 /** Godot: `Rect2` (a position and a size). */
 export class Rect2 {
   constructor(
+    /** The corner with the smallest coordinates. */
     readonly position: Vector2,
+    /** The width and height. */
     readonly size: Vector2,
   ) {}
+  /** Whether `other` is the same Rect2 (same class, equal parts; NaN equals NaN). */
   equals(other: unknown): boolean {
     return other instanceof Rect2 && this.position.equals(other.position) && this.size.equals(other.size)
   }
+  /** A readable form, in GDScript's constructor style. */
   toString(): string {
     return `Rect2(${this.position.x}, ${this.position.y}, ${this.size.x}, ${this.size.y})`
   }
@@ -163,12 +209,16 @@ export class Rect2 {
 /** Godot: `Rect2i` (int32 position and size). */
 export class Rect2i {
   constructor(
+    /** The corner with the smallest coordinates. */
     readonly position: Vector2i,
+    /** The width and height. */
     readonly size: Vector2i,
   ) {}
+  /** Whether `other` is the same Rect2i (same class, equal parts; NaN equals NaN). */
   equals(other: unknown): boolean {
     return other instanceof Rect2i && this.position.equals(other.position) && this.size.equals(other.size)
   }
+  /** A readable form, in GDScript's constructor style. */
   toString(): string {
     return `Rect2i(${this.position.x}, ${this.position.y}, ${this.size.x}, ${this.size.y})`
   }
@@ -177,12 +227,16 @@ export class Rect2i {
 /** Godot: `Plane` (a normal and the distance `d` from the origin). */
 export class Plane {
   constructor(
+    /** The normal. */
     readonly normal: Vector3,
+    /** The distance from the origin, along the normal. */
     readonly d: number,
   ) {}
+  /** Whether `other` is the same Plane (same class, equal parts; NaN equals NaN). */
   equals(other: unknown): boolean {
     return other instanceof Plane && this.normal.equals(other.normal) && sameNumber(this.d, other.d)
   }
+  /** A readable form, in GDScript's constructor style. */
   toString(): string {
     return `Plane(${this.normal.x}, ${this.normal.y}, ${this.normal.z}, ${this.d})`
   }
@@ -191,12 +245,16 @@ export class Plane {
 /** Godot: `AABB` (a position and a size). */
 export class AABB {
   constructor(
+    /** The corner with the smallest coordinates. */
     readonly position: Vector3,
+    /** The width, height and depth. */
     readonly size: Vector3,
   ) {}
+  /** Whether `other` is the same AABB (same class, equal parts; NaN equals NaN). */
   equals(other: unknown): boolean {
     return other instanceof AABB && this.position.equals(other.position) && this.size.equals(other.size)
   }
+  /** A readable form, in GDScript's constructor style. */
   toString(): string {
     return `AABB(${this.position.x}, ${this.position.y}, ${this.position.z}, ${this.size.x}, ${this.size.y}, ${this.size.z})`
   }
@@ -208,15 +266,20 @@ export class AABB {
  */
 export class Transform2D {
   constructor(
+    /** The x axis (first column). */
     readonly x: Vector2,
+    /** The y axis (second column). */
     readonly y: Vector2,
+    /** The translation (third column). */
     readonly origin: Vector2,
   ) {}
   /** The identity transform. */
   static readonly IDENTITY = new Transform2D(new Vector2(1, 0), new Vector2(0, 1), new Vector2(0, 0))
+  /** Whether `other` is the same Transform2D (same class, equal parts; NaN equals NaN). */
   equals(other: unknown): boolean {
     return other instanceof Transform2D && this.x.equals(other.x) && this.y.equals(other.y) && this.origin.equals(other.origin)
   }
+  /** A readable form, in GDScript's constructor style. */
   toString(): string {
     return `Transform2D(${this.x}, ${this.y}, ${this.origin})`
   }
@@ -228,15 +291,20 @@ export class Transform2D {
  */
 export class Basis {
   constructor(
+    /** The x axis (first column). */
     readonly x: Vector3,
+    /** The y axis (second column). */
     readonly y: Vector3,
+    /** The z axis (third column). */
     readonly z: Vector3,
   ) {}
   /** The identity basis. */
   static readonly IDENTITY = new Basis(new Vector3(1, 0, 0), new Vector3(0, 1, 0), new Vector3(0, 0, 1))
+  /** Whether `other` is the same Basis (same class, equal parts; NaN equals NaN). */
   equals(other: unknown): boolean {
     return other instanceof Basis && this.x.equals(other.x) && this.y.equals(other.y) && this.z.equals(other.z)
   }
+  /** A readable form, in GDScript's constructor style. */
   toString(): string {
     return `Basis(${this.x}, ${this.y}, ${this.z})`
   }
@@ -245,14 +313,18 @@ export class Basis {
 /** Godot: `Transform3D` (a basis and an origin). */
 export class Transform3D {
   constructor(
+    /** The rotation, scale and shear. */
     readonly basis: Basis,
+    /** The translation. */
     readonly origin: Vector3,
   ) {}
   /** The identity transform. */
   static readonly IDENTITY = new Transform3D(Basis.IDENTITY, new Vector3(0, 0, 0))
+  /** Whether `other` is the same Transform3D (same class, equal parts; NaN equals NaN). */
   equals(other: unknown): boolean {
     return other instanceof Transform3D && this.basis.equals(other.basis) && this.origin.equals(other.origin)
   }
+  /** A readable form, in GDScript's constructor style. */
   toString(): string {
     return `Transform3D(${this.basis}, ${this.origin})`
   }
@@ -264,16 +336,22 @@ export class Transform3D {
  */
 export class Projection {
   constructor(
+    /** The first column. */
     readonly x: Vector4,
+    /** The second column. */
     readonly y: Vector4,
+    /** The third column. */
     readonly z: Vector4,
+    /** The fourth column. */
     readonly w: Vector4,
   ) {}
   /** The identity matrix. */
   static readonly IDENTITY = new Projection(new Vector4(1, 0, 0, 0), new Vector4(0, 1, 0, 0), new Vector4(0, 0, 1, 0), new Vector4(0, 0, 0, 1))
+  /** Whether `other` is the same Projection (same class, equal parts; NaN equals NaN). */
   equals(other: unknown): boolean {
     return other instanceof Projection && this.x.equals(other.x) && this.y.equals(other.y) && this.z.equals(other.z) && this.w.equals(other.w)
   }
+  /** A readable form, in GDScript's constructor style. */
   toString(): string {
     return `Projection(${this.x}, ${this.y}, ${this.z}, ${this.w})`
   }

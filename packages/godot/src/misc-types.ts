@@ -10,13 +10,19 @@ import { sameNumber } from './math-types.js'
  * Godot: `float` (`Variant::FLOAT`).
  */
 export class Float {
-  constructor(readonly value: number) {}
+  constructor(
+    /** The number. */
+    readonly value: number,
+  ) {}
+  /** The number, so a Float works in arithmetic. */
   valueOf(): number {
     return this.value
   }
+  /** Whether `other` is the same Float (same class, equal parts; NaN equals NaN). */
   equals(other: unknown): boolean {
     return other instanceof Float && sameNumber(this.value, other.value)
   }
+  /** A readable form, in GDScript's constructor style. */
   toString(): string {
     return Number.isInteger(this.value) ? `${this.value}.0` : String(this.value)
   }
@@ -29,10 +35,15 @@ export function float(value: number): Float {
 
 /** Godot: `StringName` (`&"name"`): on the wire a string with its own type id. */
 export class StringName {
-  constructor(readonly value: string) {}
+  constructor(
+    /** The name. */
+    readonly value: string,
+  ) {}
+  /** Whether `other` is the same StringName (same class, equal parts; NaN equals NaN). */
   equals(other: unknown): boolean {
     return other instanceof StringName && this.value === other.value
   }
+  /** A readable form, in GDScript's constructor style. */
   toString(): string {
     return this.value
   }
@@ -44,8 +55,11 @@ export class StringName {
  * form as Godot's `NodePath(String)` does; {@link NodePath.fromParts} builds one from its parts.
  */
 export class NodePath {
+  /** The node names (`'/root/A:b'` → `['root', 'A']`). */
   readonly names: readonly string[]
+  /** The property subnames, after `:` (`'/root/A:b'` → `['b']`). */
   readonly subnames: readonly string[]
+  /** Whether the path starts at the root (`/`). */
   readonly absolute: boolean
 
   /**
@@ -83,6 +97,7 @@ export class NodePath {
     return this.names.length === 0 && this.subnames.length === 0 && !this.absolute
   }
 
+  /** Whether `other` is the same NodePath (same class, equal parts; NaN equals NaN). */
   equals(other: unknown): boolean {
     return (
       other instanceof NodePath &&
@@ -105,10 +120,15 @@ function sameStrings(a: readonly string[], b: readonly string[]): boolean {
 
 /** Godot: `RID`, a server resource id (an unsigned 64-bit number; 0 is the invalid RID). */
 export class RID {
-  constructor(readonly id: bigint = 0n) {}
+  constructor(
+    /** The id (unsigned 64-bit; 0 is the invalid RID). */
+    readonly id: bigint = 0n,
+  ) {}
+  /** Whether `other` is the same RID (same class, equal parts; NaN equals NaN). */
   equals(other: unknown): boolean {
     return other instanceof RID && this.id === other.id
   }
+  /** A readable form, in GDScript's constructor style. */
   toString(): string {
     return `RID(${this.id})`
   }
@@ -120,12 +140,16 @@ export class RID {
  */
 export class Signal {
   constructor(
+    /** The instance id of the object that has the signal. */
     readonly objectId: bigint,
+    /** The signal name. */
     readonly name: string,
   ) {}
+  /** Whether `other` is the same Signal (same class, equal parts; NaN equals NaN). */
   equals(other: unknown): boolean {
     return other instanceof Signal && this.objectId === other.objectId && this.name === other.name
   }
+  /** A readable form, in GDScript's constructor style. */
   toString(): string {
     return `Signal(${this.objectId}, ${this.name})`
   }
@@ -136,9 +160,11 @@ export class Signal {
  * one back as an empty `Callable()`; so does this codec, and every `Callable` here is that empty one.
  */
 export class Callable {
+  /** Whether `other` is the same Callable (same class, equal parts; NaN equals NaN). */
   equals(other: unknown): boolean {
     return other instanceof Callable
   }
+  /** A readable form, in GDScript's constructor style. */
   toString(): string {
     return 'Callable()'
   }
@@ -152,10 +178,15 @@ export class Callable {
  * Godot: `EncodedObjectAsID`.
  */
 export class EncodedObjectAsID {
-  constructor(readonly objectId: bigint) {}
+  constructor(
+    /** The instance id (unsigned 64-bit) in the Godot process that sent it. */
+    readonly objectId: bigint,
+  ) {}
+  /** Whether `other` is the same EncodedObjectAsID (same class, equal parts; NaN equals NaN). */
   equals(other: unknown): boolean {
     return other instanceof EncodedObjectAsID && this.objectId === other.objectId
   }
+  /** A readable form, in GDScript's constructor style. */
   toString(): string {
     return `EncodedObjectAsID(${this.objectId})`
   }

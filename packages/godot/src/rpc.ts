@@ -173,11 +173,18 @@ export interface EncodeRemoteCallOptions {
 
 /** The outcome of {@link decodeRemoteCall}. */
 export type DecodeRemoteCallResult =
-  | { ok: true; call: DecodedRemoteCall }
   | {
+      /** Decoded. */
+      ok: true
+      /** The call. */
+      call: DecodedRemoteCall
+    }
+  | {
+      /** Not a valid REMOTE_CALL. */
       ok: false
       /** `ERR_INVALID_DATA`, or the error of an argument that does not decode. */
       error: ErrorCode
+      /** Why, in words. */
       reason: string
     }
 
@@ -352,7 +359,21 @@ export function encodeSimplifyPath(message: SimplifyPath): EncodeVarResult {
 }
 
 /** The outcome of {@link decodeSimplifyPath}. */
-export type DecodeSimplifyPathResult = { ok: true; message: SimplifyPath } | { ok: false; error: ErrorCode; reason: string }
+export type DecodeSimplifyPathResult =
+  | {
+      /** Decoded. */
+      ok: true
+      /** The packet's content. */
+      message: SimplifyPath
+    }
+  | {
+      /** Too short. */
+      ok: false
+      /** `ERR_INVALID_DATA`. */
+      error: ErrorCode
+      /** Why, in words. */
+      reason: string
+    }
 
 /**
  * Decodes a SIMPLIFY_PATH packet as Godot reads it: at least 38 bytes; 32 bytes of checksum (up to a
@@ -389,7 +410,21 @@ export function encodeConfirmPath(message: ConfirmPath): EncodeVarResult {
 }
 
 /** The outcome of {@link decodeConfirmPath}. */
-export type DecodeConfirmPathResult = { ok: true; message: ConfirmPath } | { ok: false; error: ErrorCode; reason: string }
+export type DecodeConfirmPathResult =
+  | {
+      /** Decoded. */
+      ok: true
+      /** The packet's content. */
+      message: ConfirmPath
+    }
+  | {
+      /** Not 6 bytes. */
+      ok: false
+      /** `ERR_INVALID_DATA`. */
+      error: ErrorCode
+      /** Why, in words. */
+      reason: string
+    }
 
 /**
  * Decodes a CONFIRM_PATH packet: exactly 6 bytes (Godot drops any other length); any non-zero

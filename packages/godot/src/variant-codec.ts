@@ -802,6 +802,7 @@ export function encodeVariant(value: unknown, maxSize: number = DEFAULT_ENCODE_B
 /** The outcome of {@link decodeVariantAt}: the value and how many bytes it took, or an error. */
 export type DecodeVariantAtResult =
   | {
+      /** Decoded. */
       ok: true
       /** The value. */
       value: unknown
@@ -814,6 +815,7 @@ export type DecodeVariantAtResult =
       length: number
     }
   | {
+      /** Not a valid Variant. */
       ok: false
       /** Godot's error: `ERR_INVALID_DATA` mostly, `ERR_FILE_EOF` for a string that runs past the end, `ERR_UNAUTHORIZED` for an Object sent by value, `ERR_OUT_OF_MEMORY` for nesting deeper than 1024. */
       error: ErrorCode
