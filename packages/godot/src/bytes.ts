@@ -123,6 +123,8 @@ export class Writer {
    * length. Short strings are written by hand, long ones by `TextEncoder.encodeInto`.
    */
   utf8(s: string): number {
+    // Every UTF-16 unit takes a byte at least: a string that cannot fit fails before any room is made.
+    if (this.pos + s.length > this.limit) fail(ErrorCode.ERR_OUT_OF_MEMORY, `the encoded value is over the ${this.limit}-byte limit`)
     // Room for the worst case (3 bytes per UTF-16 unit); the limit is checked on what was written.
     this.ensure(s.length * 3, true)
     const start = this.pos

@@ -200,6 +200,8 @@ describe('encodeVariant: what it refuses', () => {
     expect(bytesOf('abcd', 12)).toBe('040000000400000061626364')
     expect(bytesOf('abcde', 12)).toMatch(/^6: encodeVariant: the encoded value is over the 12-byte limit/)
     expect(encodeVariant(new Uint8Array(8 * 1024 * 1024)).ok).toBe(false)
+    expect(encodeVariant('é'.repeat(3 * 1024 * 1024)).ok).toBe(true) // 6 MiB of UTF-8: fits
+    expect(encodeVariant('é'.repeat(5 * 1024 * 1024))).toMatchObject({ ok: false, error: ErrorCode.ERR_OUT_OF_MEMORY })
     expect(encodeVariant(new Uint8Array(8 * 1024 * 1024 - 8)).ok).toBe(true)
     // A value that would be 2^40 × 8 bytes fails after the first 8 MiB.
     let wide: unknown[] = [1]
