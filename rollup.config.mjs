@@ -17,6 +17,7 @@ const entries = {
   core: ['index'],
   client: ['index', 'socket.node', 'socket.browser'],
   server: ['index'],
+  godot: ['index'],
 }
 const packages = Object.keys(entries)
 
