@@ -8,3 +8,5 @@ export {
   type HandshakeVerdict,
   type ServerPeerOptions,
 } from './websocket-multiplayer-peer.js'
+export { ServerRole } from './server-role.js'
+export { ServerSocketDriver } from './server-socket.js'

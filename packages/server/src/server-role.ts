@@ -25,6 +25,7 @@ import {
   type PeerRole,
   type PeerSink,
   type PeerStats,
+  type SocketDriver,
 } from '@wsmp/client'
 import { ServerSocketDriver, serverSocketDriver } from './server-socket.js'
 import type { HandshakeRequest, WebSocketMultiplayerPeer } from './websocket-multiplayer-peer.js'
@@ -114,9 +115,13 @@ export class ServerRole implements PeerRole, PeerSink {
   private readonly _auth: SceneAuth
   private _closed = false
 
+  /**
+   * Serves upgrades from `server` (all of them when it is ours, those to `path` when attached), or
+   * — with no server — only peers that join through {@link acceptRemote} (a cluster authority).
+   */
   constructor(
     private readonly _owner: WebSocketMultiplayerPeer,
-    server: http.Server | https.Server,
+    server: http.Server | https.Server | null,
     owns: boolean,
     path: string | null,
   ) {
@@ -135,7 +140,7 @@ export class ServerRole implements PeerRole, PeerSink {
       },
       expire: (id) => this._pending.get(id)?.close(CloseCode.NORMAL, ''),
     })
-    if (owns) {
+    if (server && owns) {
       server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
         res.writeHead(426, { 'Content-Type': 'text/plain', Upgrade: 'websocket', Connection: 'close' })
         res.end('This is a WebSocket server (wsmp): connect with ws:// or wss://\n')
@@ -153,7 +158,7 @@ export class ServerRole implements PeerRole, PeerSink {
         socket.destroy()
       })
     }
-    server.on('upgrade', this._onUpgrade)
+    server?.on('upgrade', this._onUpgrade)
   }
 
   /** The port the server listens on (0 when not serving). */
@@ -572,12 +577,31 @@ export class ServerRole implements PeerRole, PeerSink {
       ws.terminate()
       return
     }
-    const id = owner.generateUniqueId()
     const scheme = this._http instanceof https.Server ? 'wss' : 'ws'
     // join() makes one flat string (a template literal keeps its pieces): memory per connection.
     const url = [scheme, '://', req.headers.host ?? '', req.url ?? '/'].join('')
     const peer = WebSocketPeer._accept(ws, serverSocketDriver, url, owner._template, this)
     serverSocketDriver.adopt(ws, peer)
+    this._connected(peer)
+  }
+
+  /**
+   * @internal A connection accepted elsewhere — by a cluster edge — joins this server: it is
+   * driven through `driver` (which carries its frames to and from where it lives) and from here
+   * on is a peer like any other: it gets its id (sent through the driver), is announced or (with
+   * auth) pending, routed to and from. Null when this role no longer serves.
+   */
+  acceptRemote<S>(socket: S, driver: SocketDriver<S>, url: string): WebSocketPeer | null {
+    if (this._closed || this._owner._status !== ConnectionStatus.CONNECTED) return null
+    const peer = WebSocketPeer._accept(socket, driver, url, this._owner._template, this)
+    this._connected(peer)
+    return peer
+  }
+
+  /** A new connection: its id, then admitted or (with auth) pending. */
+  private _connected(peer: WebSocketPeer): void {
+    const owner = this._owner
+    const id = owner.generateUniqueId()
     peer._id = id
     peer._sendPacket(encodeIdMessage(id), TransferMode.RELIABLE)
     if (owner.framing === 'scene' && owner.authCallback !== null) {

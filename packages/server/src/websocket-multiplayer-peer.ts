@@ -225,6 +225,24 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
     return ErrorCode.OK
   }
 
+  /**
+   * @internal Serves with no listener of its own: CONNECTED at once as the server (id 1), with
+   * peers that join through `ServerRole.acceptRemote` (how `@wsmp/cluster`'s authority runs the
+   * game). Returns the role, or null (with `ERR_ALREADY_IN_USE` recorded) when in use.
+   */
+  _serveRemotePeers(): ServerRole | null {
+    if (this._status !== ConnectionStatus.DISCONNECTED) {
+      this._fail(ErrorCode.ERR_ALREADY_IN_USE, 'the peer is already in use; close() it first')
+      return null
+    }
+    this._startSession()
+    const role = new ServerRole(this, null, false, null)
+    this._role = role
+    this._uniqueId = TARGET_PEER_SERVER
+    this._status = ConnectionStatus.CONNECTED
+    return role
+  }
+
   /** The port the server listens on (0 when not serving). */
   getLocalPort(): number {
     return this._role instanceof ServerRole ? this._role.localPort() : 0
