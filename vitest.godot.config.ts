@@ -10,8 +10,8 @@ export default defineConfig({
   test: {
     include: ['e2e/godot/**/*.test.ts'],
     environment: 'node',
-    globalSetup: ['e2e/godot/lib/global-setup.ts'],
-    setupFiles: ['e2e/godot/lib/setup.ts'],
+    globalSetup: ['e2e/godot/support/global-setup.ts'],
+    setupFiles: ['e2e/godot/support/setup.ts'],
     // The scenarios start engine processes and Chromium: one file at a time on the shared cores.
     fileParallelism: false,
     testTimeout: 60_000,

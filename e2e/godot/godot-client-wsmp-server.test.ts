@@ -2,9 +2,9 @@
 // Node server. Every wait is on an event, with a timeout; markers stand in for "nothing else came".
 import { describe, expect } from 'vitest'
 import { ConnectionStatus, ErrorCode, TransferMode } from '@wsmp/server'
-import { certFiles } from './lib/certs.js'
-import { GodotPeer, bigHex, godotIt, int32Hex, textHex } from './lib/godot.js'
-import { WsmpPeer } from './lib/wsmp.js'
+import { certFiles } from './support/certs.js'
+import { GodotPeer, bigHex, godotIt, int32Hex, textHex } from './support/godot.js'
+import { WsmpPeer } from './support/wsmp.js'
 
 const byNumber = (a: number, b: number): number => a - b
 
