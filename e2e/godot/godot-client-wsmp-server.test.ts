@@ -32,6 +32,7 @@ describe('Godot client → wsmp server: connecting', () => {
     await c.waitEvent('peer_connected', { id: a.id })
     await c.waitEvent('peer_connected', { id: b.id })
     await a.waitEvent('peer_connected', { id: c.id })
+    await b.waitEvent('peer_connected', { id: c.id })
     expect((await b.status()).peers).toEqual([1, a.id, c.id].sort(byNumber))
 
     await b.quit()
