@@ -3,7 +3,7 @@
 import { describe, expect } from 'vitest'
 import { ConnectionStatus, ErrorCode, TLSOptions, TransferMode } from '@wsmp/server'
 import { certFiles } from './support/certs.js'
-import { GodotPeer, bigHex, godotIt, int32Hex, textHex } from './support/godot.js'
+import { GodotPeer, bigHex, godotIt, int32Hex, textHex, until } from './support/godot.js'
 import { WsmpPeer } from './support/wsmp.js'
 
 const text = (hex: string): string => Buffer.from(hex, 'hex').toString()
@@ -241,6 +241,21 @@ describe('wsmp client → Godot server: limits, TLS, relay settings', () => {
     expect(b.packets()).toEqual([[1, textHex('from server')]])
     expect(a.signals().sort()).toEqual(['connected_to_server', 'peer_connected 1'])
     expect(b.signals().sort()).toEqual(['connected_to_server', 'peer_connected 1'])
+  })
+})
+
+describe('wsmp client → Godot server: relay settings that do not match', () => {
+  godotIt('a wsmp client left on serverRelay true against a Godot server with server_relay = false: its relayed broadcast is dropped whole there (as a Godot client’s), target 1 arrives', async () => {
+    const server = await GodotPeer.server('godot server', { relay: 0 })
+    const a = await WsmpPeer.connected('wsmp A', server.url())
+    await server.waitEvent('peer_connected', { id: a.id })
+    expect(a.send(0, textHex('relayed broadcast'))).toBe(ErrorCode.OK)
+    expect(a.send(1, textHex('to server'))).toBe(ErrorCode.OK)
+    await server.waitPacket(a.id, textHex('to server'))
+    expect(server.all('peer_packet').map((e) => text(e.hex as string))).toEqual(['to server'])
+    // Godot reports the drop on stderr (a separate pipe: waited for, not assumed in order).
+    await until(() => server.stderr.some((line) => line.includes('_process_sys')), 'Godot’s error print for the dropped relay')
+    expect(a.status).toBe(ConnectionStatus.CONNECTED)
   })
 })
 
