@@ -69,15 +69,21 @@ describe('wsmp client in Chromium → Godot server', () => {
     await server.waitEvent('peer_connected', { id: kickedId })
 
     expect(await big.send(1, bigHex(2000))).toBe(0)
-    const closed = await big.waitEvent('server_disconnected')
-    expect(closed.reason).toMatch(/1009/)
+    await big.waitEvent('server_disconnected')
     const left = await server.waitEvent('peer_disconnected', { id: bigId })
     expect(left.code).toBe(1009)
+    // Godot queues close 1009, then drops the TCP connection at its next poll with the rest of
+    // the message unread (a reset): Chromium reports either the 1009 or an abnormal closure.
+    expect((await big.log()).find((e) => e.ev === 'server_disconnected')?.reason).toMatch(/1009|connection lost/)
     await kicked.waitEvent('peer_disconnected', { id: bigId })
 
     await server.command({ cmd: 'kick', id: kickedId })
     const gone = await kicked.waitEvent('server_disconnected')
-    expect(gone.reason).toMatch(/1000/)
+    // Godot sends close 1000 and drops the TCP connection at its next poll without waiting for the
+    // reply: Chromium reports the 1000, or an abnormal closure when the drop wins the race.
+    expect(gone.reason).toMatch(/1000|connection lost/)
+    await server.waitEvent('transport_peer_disconnected', { id: kickedId })
+    expect(server.signals()).not.toContain(`peer_disconnected ${kickedId}`)
     await big.page.close()
     await kicked.page.close()
   })

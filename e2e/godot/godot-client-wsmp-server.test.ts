@@ -15,6 +15,7 @@ describe('Godot client → wsmp server: connecting', () => {
     expect(godot.id).toBeGreaterThanOrEqual(2)
     expect(godot.id).toBeLessThanOrEqual(2 ** 31 - 1)
     await server.waitEvent('peer_connected', { id: godot.id })
+    await godot.waitEvent('peer_connected', { id: 1 })
     // Godot's own order on the id: connected_to_server right before peer_connected(1).
     expect(godot.signals()).toEqual(['connected_to_server', 'peer_connected 1'])
     expect(await godot.status()).toEqual({ status: 2, id: godot.id, peers: [1] })
