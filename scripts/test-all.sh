@@ -25,4 +25,5 @@ run_suite unit pnpm exec vitest run --reporter=default --reporter=json --outputF
 if [ -f e2e/package.json ]; then
   run_suite browser pnpm run --silent e2e
 fi
+run_suite godot-live pnpm exec vitest run -c vitest.godot.config.ts --reporter=default --reporter=json --outputFile.json=test-results/godot-live.json
 node scripts/summary.mjs "${results[@]}"
