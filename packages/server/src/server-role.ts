@@ -351,40 +351,46 @@ export class ServerRole implements PeerRole, PeerSink {
     // An inner packet of one byte carries nothing (`[0x03]` with no payload): drop it here rather
     // than forward it for every receiver to drop.
     if (data.length - frame.offset < 2) return owner._dropped(peer._stats, DropReason.MALFORMED, from)
-    if (target > 0) {
+    if (target > TARGET_PEER_SERVER) {
       if (!owner.serverRelay) return owner._dropped(peer._stats, DropReason.RELAY_DISABLED, from)
-      // Target 1 is not a peer of the server's own (Godot drops it silently as well).
       const dest = this._peers.get(target)
       if (!dest) return owner._dropped(peer._stats, DropReason.ABSENT_TARGET, from)
       rewriteSysPeer(data, from)
       this._deliverTo(dest, data, TransferMode.RELIABLE)
       return
     }
-    if (owner.serverRelay) {
-      const excluded = -target
-      let stamped = false
-      ServerSocketDriver.share(data) // stamped at the first receiver, then framed once for all
-      try {
-        for (const dest of this._peers.values()) {
-          if (dest === peer || dest._id === excluded) continue
-          if (!stamped) {
-            rewriteSysPeer(data, from)
-            stamped = true
-          }
-          this._deliverTo(dest, data, TransferMode.RELIABLE)
-        }
-      } finally {
-        ServerSocketDriver.share(null)
-      }
-    } else if (this._peers.size > 1) {
-      owner._dropped(peer._stats, DropReason.RELAY_DISABLED, from)
-    }
+    if (target <= 0) this._relayToAll(peer, data, -target)
+    // The server processes a broadcast, an exclusion of anyone but itself, and (DESIGN; Godot
+    // drops it, but no Godot client sends it) a relay addressed to 1.
     // The server processes a broadcast, and an exclusion of anyone but itself.
     if (target === -TARGET_PEER_SERVER) return
     const at = decodeRelayedPacket(data, frame.offset, frame)
     if (at < 0) return owner._dropped(peer._stats, frame.reason ?? DropReason.MALFORMED, from)
     if (frame.kind === FrameKind.COMMAND) owner._sceneCommand(peer, data, at, from)
     else owner._queuePacket(peer, data.subarray(at), from, isString)
+  }
+
+  /** A client's relay to everyone but itself and `excluded`, stamped with its id and framed once for all. */
+  private _relayToAll(peer: WebSocketPeer, data: Uint8Array, excluded: number): void {
+    const owner = this._owner
+    if (!owner.serverRelay) {
+      if (this._peers.size > 1) owner._dropped(peer._stats, DropReason.RELAY_DISABLED, peer._id)
+      return
+    }
+    let stamped = false
+    ServerSocketDriver.share(data) // stamped at the first receiver, then framed once for all
+    try {
+      for (const dest of this._peers.values()) {
+        if (dest === peer || dest._id === excluded) continue
+        if (!stamped) {
+          rewriteSysPeer(data, peer._id)
+          stamped = true
+        }
+        this._deliverTo(dest, data, TransferMode.RELIABLE)
+      }
+    } finally {
+      ServerSocketDriver.share(null)
+    }
   }
 
   /**

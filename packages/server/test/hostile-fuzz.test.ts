@@ -91,14 +91,15 @@ function model(bytes: Uint8Array, wasString: boolean, offender: number, wellBeha
   const inner = bytes.subarray(6)
   // An inner packet of one byte carries nothing (a lone `[0x03]`, or any lone command byte).
   if (inner.length < 2) return drop(DropReason.MALFORMED)
-  if (target > 0) {
-    // To oneself: echoed back (as Godot); to 1 or an absent peer: dropped (Godot drops both).
+  if (target > 1) {
+    // To oneself: echoed back (as Godot); to an absent peer: dropped.
     if (target === offender) return
     if (!wellBehaved.includes(target)) return drop(DropReason.ABSENT_TARGET)
     clientGets(inner, e.clients.get(target)!)
     return
   }
-  for (const id of wellBehaved) if (id !== -target) clientGets(inner, e.clients.get(id)!)
+  // A relay to 1 is for the server alone (DESIGN).
+  if (target <= 0) for (const id of wellBehaved) if (id !== -target) clientGets(inner, e.clients.get(id)!)
   if (target === -1) return
   const effect = innerEffect(inner)
   if (effect === 'packet') e.server.push(`${hex(inner.subarray(1))}/${wasString}`)
