@@ -1,6 +1,5 @@
 // SceneMultiplayer auth where only the Godot side has an auth_callback: each side applies auth on
-// its own, as between Godot peers. These pass today; the full auth exchange is in
-// auth.pending-fix.test.ts.
+// its own, as between Godot peers. The full auth exchange is in auth-both-sides.test.ts.
 import { describe, expect } from 'vitest'
 import { GodotPeer, godotIt, textHex } from './support/godot.js'
 import { WsmpPeer } from './support/wsmp.js'

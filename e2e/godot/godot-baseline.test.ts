@@ -1,6 +1,6 @@
 // Godot ↔ Godot: what the engine itself does in the cases where wsmp differs today (or where the
 // expectation of a wsmp test rests on Godot's behaviour). These are the evidence behind the
-// *.pending-fix tests: if the engine changed, these fail first.
+// godot-behaviour and auth-both-sides tests: if the engine changed, these fail first.
 import { describe, expect } from 'vitest'
 import { GodotPeer, godotIt, int32Hex, textHex, until } from './support/godot.js'
 

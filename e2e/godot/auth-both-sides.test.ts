@@ -1,18 +1,12 @@
-// Awaiting library fix: SceneMultiplayer auth (SYS cmd 0) between wsmp and the real engine, both
-// directions, written against the API DESIGN.md specifies (authCallback, authTimeout, sendAuth,
-// completeAuth, 'peer_authenticating', 'peer_authentication_failed'), which is being implemented.
-// Expected to FAIL until it lands (today the constructor rejects the unknown option authCallback).
+// SceneMultiplayer auth (SYS cmd 0) between wsmp and the real engine, both directions, through
+// DESIGN.md's API (authCallback, authTimeout, sendAuth, completeAuth, 'peer_authenticating',
+// 'peer_authentication_failed').
 import { describe, expect } from 'vitest'
 import { ErrorCode, type WebSocketMultiplayerPeer } from '@wsmp/server'
 import { GodotPeer, godotIt, textHex, toHex, until } from './support/godot.js'
 import { WsmpPeer } from './support/wsmp.js'
 
-/** The auth API of DESIGN.md's table, not yet in the type of the peer at this commit. */
-interface AuthApi {
-  sendAuth(id: number, data: Uint8Array): ErrorCode
-  completeAuth(id: number): ErrorCode
-}
-const auth = (peer: WebSocketMultiplayerPeer): AuthApi => peer as unknown as AuthApi
+const auth = (peer: WebSocketMultiplayerPeer): WebSocketMultiplayerPeer => peer
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text)
 
 /** authCallback options that record what arrives as [from, hex]. */
@@ -21,7 +15,7 @@ function recorder(): { received: [number, string][]; options: Record<string, unk
   return { received, options: { authCallback: (id: number, data: Uint8Array) => received.push([id, toHex(data)]) } }
 }
 
-describe('awaiting library fix: SceneMultiplayer auth with the real engine', () => {
+describe('SceneMultiplayer auth with the real engine', () => {
   godotIt('a Godot server with auth_callback and a wsmp client with authCallback: data both ways, both complete, then admitted in Godot’s order', async () => {
     const server = await GodotPeer.server('godot server', { auth: 1, auth_timeout: 5 })
     const { received, options } = recorder()

@@ -1,13 +1,12 @@
-// Awaiting library fix: where DESIGN.md says wsmp behaves as Godot 4 (or decides how it behaves)
-// but wsmp at this commit differs (reference/godot4-source.md, part A.5). Each test asserts what
-// the real engine does (see godot-baseline.test.ts for the same case between Godot peers) and is
-// expected to FAIL until the library is fixed. They are not skipped on purpose.
+// Where wsmp once differed from Godot 4 (reference/godot4-source.md, part A.5): each test asserts
+// what the real engine does (see godot-baseline.test.ts for the same case between Godot peers), or
+// — for a difference wsmp keeps on purpose (README "Differences from Godot") — wsmp's stated rule.
 import { describe, expect } from 'vitest'
 import { ConnectionStatus, ErrorCode } from '@wsmp/server'
 import { GodotPeer, godotIt, textHex } from './support/godot.js'
 import { WsmpPeer } from './support/wsmp.js'
 
-describe('awaiting library fix: wsmp vs Godot 4 (A.5)', () => {
+describe('Godot 4’s order and edge cases (A.5)', () => {
   godotIt('connect order (A.5 item 5, DESIGN table): a wsmp client on a Godot server emits connected_to_server, then peer_connected(1)', async () => {
     const server = await GodotPeer.server('godot server')
     const client = await WsmpPeer.connected('wsmp A', server.url())
@@ -49,7 +48,7 @@ describe('awaiting library fix: wsmp vs Godot 4 (A.5)', () => {
     expect(server.all('peer_packet')).toEqual([])
   })
 
-  godotIt('the Godot server going away with other peers in the room (A.5 item 6): the wsmp client emits peer_disconnected(1), server_disconnected, and nothing for the others', async () => {
+  godotIt('the Godot server going away with other peers in the room (A.5 item 6, a kept difference): the wsmp client emits peer_disconnected for every peer it was told of, then for 1, then server_disconnected; the Godot client only the last two', async () => {
     const server = await GodotPeer.server('godot server')
     const a = await WsmpPeer.connected('wsmp A', server.url())
     const g = await GodotPeer.connected('godot G', server.url())
@@ -57,6 +56,7 @@ describe('awaiting library fix: wsmp vs Godot 4 (A.5)', () => {
     await server.kill()
     await a.waitEvent('server_disconnected')
     await g.waitEvent('server_disconnected')
-    expect(a.signals().slice(2)).toEqual([`peer_connected ${g.id}`, 'peer_disconnected 1', 'server_disconnected'])
+    // wsmp: nobody keeps a ghost (README "Differences from Godot"); Godot clears the others silently.
+    expect(a.signals().slice(2)).toEqual([`peer_connected ${g.id}`, `peer_disconnected ${g.id}`, 'peer_disconnected 1', 'server_disconnected'])
   })
 })
