@@ -194,7 +194,12 @@ export default [
     input: `packages/${name}/lib/index.d.ts`,
     external: externals(name),
     plugins: [dts()],
-    output: { file: `packages/${name}/dist/index.d.ts`, format: 'es' },
+    // The same declarations twice: index.d.ts types the ESM build (the package is "type": "module")
+    // and index.d.cts the CJS build, so TypeScript under node16/nodenext sees each build's own format.
+    output: [
+      { file: `packages/${name}/dist/index.d.ts`, format: 'es' },
+      { file: `packages/${name}/dist/index.d.cts`, format: 'es' },
+    ],
   })),
   {
     input: 'packages/client/src/index.ts',

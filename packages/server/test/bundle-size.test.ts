@@ -94,15 +94,16 @@ describe('the script-tag bundle (wsmp.min.js)', () => {
 
 describe('every package’s dist', () => {
   for (const name of ['core', 'client', 'server']) {
-    it(`@wsmp/${name} holds ESM, CJS and one bundled .d.ts, with an exports map that lists types first`, () => {
+    it(`@wsmp/${name} holds ESM, CJS and one bundled .d.ts (and its .d.cts twin), with an exports map that lists types first`, () => {
       const dir = `${root}packages/${name}`
       const pkg = JSON.parse(readFileSync(`${dir}/package.json`, 'utf8'))
       expect(pkg.sideEffects).toBe(false)
       expect(pkg.type).toBe('module')
-      const conditions = Object.keys(pkg.exports['.'])
-      expect(conditions.filter((c) => c !== 'source')[0]).toBe('types')
-      expect(pkg.exports['.']).toMatchObject({ types: './dist/index.d.ts', import: './dist/index.mjs', require: './dist/index.cjs' })
-      expect([pkg.main, pkg.module, pkg.types]).toEqual(['./dist/index.cjs', './dist/index.mjs', './dist/index.d.ts'])
+      // ESM and CJS each with their own declarations (.d.ts is ESM in a "type": "module" package).
+      expect(pkg.exports['.']).toMatchObject({ import: { types: './dist/index.d.ts', default: './dist/index.mjs' }, require: { types: './dist/index.d.cts', default: './dist/index.cjs' } })
+      for (const condition of ['import', 'require']) expect(Object.keys(pkg.exports['.'][condition])[0]).toBe('types')
+      expect([pkg.main, pkg.module, pkg.types]).toEqual(['./dist/index.cjs', './dist/index.mjs', './dist/index.d.cts'])
+      expect(built(`${dir}/dist/index.d.cts`)).toBe(built(`${dir}/dist/index.d.ts`))
       // One file: no relative imports left of tsc's per-file lib/ output.
       expect(built(`${dir}/dist/index.d.ts`)).not.toMatch(/from '\.\.?\//)
       // Loaded by plain Node, as a user's project would (vitest itself resolves to src).
