@@ -1,6 +1,7 @@
 // The built packages: what `pnpm run build` leaves in each dist, and the script-tag bundle
-// (packages/client/dist/wsmp.min.js): under 10 KB gzipped, no Node code, the same exports as the
-// package, working when loaded as a classic script. Reads the build; CI builds before testing.
+// (packages/client/dist/wsmp.min.js): a licence banner, then code under 10 KB gzipped, no Node code,
+// the same exports as the package, working when loaded as a classic script. Reads the build; CI
+// builds before testing.
 import { existsSync, readFileSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
@@ -11,8 +12,11 @@ import * as client from '@wsmp/client'
 
 const root = fileURLToPath(new URL('../../../', import.meta.url))
 const iifePath = `${root}packages/client/dist/wsmp.min.js`
-/** socket.io's client is 14.8 KB gzipped; wsmp's must stay under this. */
+/** socket.io's client is 14.8 KB gzipped; wsmp's code must stay under this. */
 const LIMIT = 10 * 1024
+/** The leading `/*! … *\/` licence banner (rollup.config.mjs, licenseBanner): measured on its own. */
+const BANNER = /^\/\*![^]*?\*\/\n?/
+const BANNER_LIMIT = 200
 
 function built(path: string): string {
   if (!existsSync(path)) throw new Error(`${path} is missing: run \`pnpm run build\` before the tests`)
@@ -43,13 +47,21 @@ function loadIife(): typeof client & { evaluate(code: string): unknown } {
 }
 
 describe('the script-tag bundle (wsmp.min.js)', () => {
-  it(`is at most ${LIMIT} bytes gzipped`, () => {
-    const gz = gzipSync(built(iifePath), { level: 9 }).length
+  it(`starts with a licence banner naming the version and every bundled package's licence, at most ${BANNER_LIMIT} bytes`, () => {
+    const banner = BANNER.exec(built(iifePath))?.[0] ?? ''
+    const { version } = JSON.parse(readFileSync(`${root}packages/client/package.json`, 'utf8'))
+    expect(banner).toContain(`@wsmp/client v${version} | MIT`)
+    expect(banner).toMatch(/nanoevents [\d.]+ \(MIT, Andrey Sitnik\)/)
+    expect(banner.length).toBeLessThanOrEqual(BANNER_LIMIT)
+  })
+
+  it(`is at most ${LIMIT} bytes gzipped, the licence banner aside`, () => {
+    const gz = gzipSync(built(iifePath).replace(BANNER, ''), { level: 9 }).length
     expect(gz, `wsmp.min.js is ${gz} bytes gzipped`).toBeLessThanOrEqual(LIMIT)
   })
 
   it('holds no Node code: no require, no node: modules, no ws, no Buffer', () => {
-    const code = built(iifePath)
+    const code = built(iifePath).replace(BANNER, '')
     expect(code.startsWith('var WSMP=function')).toBe(true)
     for (const node of [/\brequire\(/, /["']node:/, /\bprocess\./, /\bBuffer\b/, /perMessageDeflate/, /MozWebSocket/]) {
       expect(node.test(code), String(node)).toBe(false)
