@@ -22,6 +22,8 @@ run_suite() {
 }
 
 run_suite unit pnpm exec vitest run --reporter=default --reporter=json --outputFile.json=test-results/unit.json
+# Every packages/* tarball as `pnpm pack` writes it: publint, attw and the manifest checks.
+run_suite packages node scripts/check-packages.mjs --report test-results/packages.json
 if [ -f e2e/package.json ]; then
   run_suite browser pnpm run --silent e2e
 fi
