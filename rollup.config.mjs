@@ -185,6 +185,33 @@ function browserOnly() {
 }
 
 /**
+ * In the CJS declarations (index.d.cts), imports from ESM-only packages (nanoevents) get
+ * `with { 'resolution-mode': 'import' }`: without it TypeScript under node16 rejects them (TS1479:
+ * a CommonJS file cannot require an ES module), though at run time Node ≥ 20.19 can. Type-only, so
+ * nothing changes in the JS.
+ */
+function esmTypesFromCjs(name) {
+  const esmOnly = (dep) => {
+    const manifest = `packages/${name}/node_modules/${dep}/package.json`
+    let pkg
+    try {
+      pkg = JSON.parse(readFileSync(manifest, 'utf8'))
+    } catch {
+      return false
+    }
+    return pkg.type === 'module' && !JSON.stringify(pkg.exports ?? null).includes('"require"')
+  }
+  return {
+    name: 'esm-types-from-cjs',
+    renderChunk(code) {
+      return code.replace(/^(import|export) (\{[^}]*\}|\* as [\w$]+) from '([^']+)';$/gm, (line, kind, names, dep) =>
+        esmOnly(dep) ? `${kind} type ${names} from '${dep}' with { 'resolution-mode': 'import' };` : line,
+      )
+    },
+  }
+}
+
+/**
  * The script-tag bundle's licence/version banner, made from what the chunk really contains: every
  * package bundled from node_modules is named with its version, licence and author, as their licences
  * ask (a `/*!` comment, which terser keeps).
@@ -235,7 +262,7 @@ export default [
     // and index.d.cts the CJS build, so TypeScript under node16/nodenext sees each build's own format.
     output: [
       { file: `packages/${name}/dist/index.d.ts`, format: 'es' },
-      { file: `packages/${name}/dist/index.d.cts`, format: 'es' },
+      { file: `packages/${name}/dist/index.d.cts`, format: 'es', plugins: [esmTypesFromCjs(name)] },
     ],
   })),
   {
