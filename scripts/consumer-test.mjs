@@ -36,7 +36,7 @@
 // The temp dir and every process started here are removed/ended at the end (--keep keeps the dir).
 // Needs the build (pnpm run build). Usage: node scripts/consumer-test.mjs [--report FILE] [--keep]
 import { spawn } from 'node:child_process'
-import { cpSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { accessSync, constants, cpSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { extname, join, normalize, relative } from 'node:path'
@@ -46,7 +46,7 @@ import { packAll, root } from './lib/packages.mjs'
 const args = process.argv.slice(2)
 const reportFile = args.includes('--report') ? args[args.indexOf('--report') + 1] : null
 const keep = args.includes('--keep')
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
 const chromiumArgs = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 const versions = { typescript: '5.9.3', esbuild: '0.28.2', vite: '8.3.8', 'playwright-core': '1.65.1' }
 
@@ -228,6 +228,15 @@ function nodeCodeChecks(bundler, dir) {
   }
 }
 
+function executable(path) {
+  try {
+    accessSync(path, constants.X_OK)
+    return statSync(path).isFile()
+  } catch {
+    return false
+  }
+}
+
 /** A static server for `dir` on 127.0.0.1 port 0. */
 async function serve(dir) {
   const types = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript' }
@@ -355,7 +364,7 @@ async function main() {
       ['vite', vite.code === 0],
     ]
     const browserTest = (bundler) => `browser ${bundler}: the page connects to a Node @wsmp/server in Chromium and exchanges a packet each way`
-    if (!existsSync(chromiumPath)) {
+    if (!executable(chromiumPath)) {
       const message = `no Chromium at ${chromiumPath}: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH to a Chromium or Chrome binary`
       for (const [bundler] of bundlers) record(browserTest(bundler), process.env.CI ? false : null, message)
       return

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net'
 import { extname, join } from 'node:path'
 import { test as base, expect, type Page } from '@playwright/test'
 import { ErrorCode, TLSOptions, WebSocketMultiplayerPeer, type ServerPeerOptions, type WebSocketPeer } from '@wsmp/server'
+import { missingChromium } from '../chromium'
 import { pageBundle, pagesDir, scriptBundle } from '../global-setup'
 
 export { expect }
@@ -153,7 +154,16 @@ export function pageSend(page: Page, target: number, text: string, length = 0): 
   }, [target, text, length] as const)
 }
 
-export const test = base.extend<{ relay: Relay }, { site: string }>({
+export const test = base.extend<{ relay: Relay; requireChromium: void }, { site: string }>({
+  // Without a Chromium (e2e/chromium.ts) every test is skipped with the message saying how to get
+  // one, instead of failing on a browser launch (auto fixtures are set up first, so no launch is tried).
+  requireChromium: [
+    async ({}, use, testInfo) => {
+      testInfo.skip(missingChromium !== null, missingChromium ?? '')
+      await use()
+    },
+    { auto: true },
+  ],
   site: [
     async ({}, use) => {
       const { url, server } = await startSite()
