@@ -41,7 +41,7 @@ if [ "${1:-}" != "--no-browser" ] && [ ! -x "$chromium" ]; then
   if [ ! -x "$chromium" ]; then
     found=$(command -v chromium chromium-browser google-chrome google-chrome-stable 2>/dev/null | head -n 1 || true)
     echo "setup: no Chromium at $chromium: the browser tests will be skipped." >&2
-    if [ -n "$found" ]; then
+    if [ -n "$found" ] && [ "$found" != "$chromium" ]; then
       echo "setup: to run them with the one found on PATH: CHROMIUM_PATH=$found npm test" >&2
     else
       echo "setup: to run them, install chromium (sudo apt-get install chromium) or set CHROMIUM_PATH=/path/to/chrome" >&2
