@@ -206,8 +206,14 @@
     ctx.strokeStyle = 'rgba(120, 150, 210, 0.08)'
     ctx.lineWidth = 1
     ctx.beginPath()
-    for (let x = 40; x < width; x += 40) ctx.moveTo(x + 0.5, 0), ctx.lineTo(x + 0.5, height)
-    for (let y = 40; y < height; y += 40) ctx.moveTo(0, y + 0.5), ctx.lineTo(width, y + 0.5)
+    for (let x = 40; x < width; x += 40) {
+      ctx.moveTo(x + 0.5, 0)
+      ctx.lineTo(x + 0.5, height)
+    }
+    for (let y = 40; y < height; y += 40) {
+      ctx.moveTo(0, y + 0.5)
+      ctx.lineTo(width, y + 0.5)
+    }
     ctx.stroke()
     const ease = Math.min(1, dt * 14)
     const r = game.radius

@@ -64,7 +64,9 @@ function endAll() {
   for (const child of running) {
     try {
       process.kill(-child.pid, 'SIGKILL')
-    } catch {}
+    } catch {
+      // it ended on its own meanwhile
+    }
   }
 }
 process.on('exit', endAll)
@@ -82,7 +84,9 @@ function run(command, argv, { cwd, timeout = 120_000, env = {} } = {}) {
       out += `\n(ended after ${timeout} ms)`
       try {
         process.kill(-child.pid, 'SIGKILL')
-      } catch {}
+      } catch {
+        // it ended on its own meanwhile
+      }
     }, timeout)
     child.on('error', (err) => (out += String(err)))
     child.on('close', (code, signal) => {
@@ -282,7 +286,11 @@ async function main() {
       .filter(([path]) => /(^|\/)node_modules\/@wsmp\/[^/]+$/.test(path))
       .filter(([, entry]) => !String(entry.resolved ?? '').startsWith('file:') && !entry.link)
     const installed = Object.keys(lock.packages).filter((path) => /node_modules\/@wsmp\//.test(path))
-    record('install: every @wsmp/* package comes from a local tarball', remote.length === 0 && installed.length >= packs.length, remote.map(([path, e]) => `${path}: ${e.resolved}`).join('\n'))
+    record(
+      'install: every @wsmp/* package comes from a local tarball',
+      remote.length === 0 && installed.length >= packs.length,
+      remote.map(([path, e]) => `${path}: ${e.resolved}`).join('\n'),
+    )
 
     // a. ESM in Node: a server and a client exchanging packets.
     writeFileSync(join(app, 'esm.mjs'), ESM_SCRIPT)
@@ -295,10 +303,16 @@ async function main() {
     let cjsChecks = {}
     try {
       cjsChecks = JSON.parse(cjs.out.trim().split('\n').pop())
-    } catch {}
+    } catch {
+      // no JSON line: each package's test fails below with the output
+    }
     for (const p of packs) {
       const known = p.name in cjsChecks
-      record(`cjs: require('${p.name}') gives its exports`, cjs.code === 0 && (!known || cjsChecks[p.name] === true) && known, cjs.code === 0 && known ? (cjsChecks[p.name] ? '' : 'an export is missing or wrong') : cjs.out || `no check for ${p.name} in this test yet`)
+      record(
+        `cjs: require('${p.name}') gives its exports`,
+        cjs.code === 0 && (!known || cjsChecks[p.name] === true) && known,
+        cjs.code === 0 && known ? (cjsChecks[p.name] ? '' : 'an export is missing or wrong') : cjs.out || `no check for ${p.name} in this test yet`,
+      )
     }
 
     // c. tsc on the README's TypeScript examples.
@@ -344,9 +358,14 @@ async function main() {
     const web = join(app, 'web')
     mkdirSync(join(web, 'esbuild'), { recursive: true })
     writeFileSync(join(app, 'entry.js'), ENTRY)
-    const page = (script) => `<!doctype html><html><head><meta charset="utf-8"><title>wsmp consumer</title><link rel="icon" href="data:,"></head><body><script type="module" src="${script}"></script></body></html>`
+    const page = (script) =>
+      `<!doctype html><html><head><meta charset="utf-8"><title>wsmp consumer</title><link rel="icon" href="data:,"></head><body><script type="module" src="${script}"></script></body></html>`
     writeFileSync(join(web, 'esbuild/index.html'), page('./app.js'))
-    const esbuild = await run(join(app, 'node_modules/.bin/esbuild'), ['entry.js', '--bundle', '--minify', '--platform=browser', '--format=esm', '--outfile=web/esbuild/app.js', '--log-level=warning'], { cwd: app, timeout: 60_000 })
+    const esbuild = await run(
+      join(app, 'node_modules/.bin/esbuild'),
+      ['entry.js', '--bundle', '--minify', '--platform=browser', '--format=esm', '--outfile=web/esbuild/app.js', '--log-level=warning'],
+      { cwd: app, timeout: 60_000 },
+    )
     record('bundle esbuild: builds a page importing @wsmp/client', esbuild.code === 0, esbuild.code === 0 ? '' : esbuild.out)
 
     mkdirSync(join(app, 'vite-src'))
@@ -398,8 +417,8 @@ async function main() {
       tab.on('pageerror', (err) => errors.push(String(err)))
       try {
         await tab.goto(`${siteUrl}/${bundler}/index.html`)
-        await tab.waitForFunction(() => typeof window.wsmpTest === 'function', null, { timeout: 15_000 })
-        const echo = await tab.evaluate(([url, label]) => window.wsmpTest(url, label), [wsUrl, bundler])
+        await tab.waitForFunction(() => typeof globalThis.wsmpTest === 'function', null, { timeout: 15_000 })
+        const echo = await tab.evaluate(([url, label]) => globalThis.wsmpTest(url, label), [wsUrl, bundler])
         const heard = received.find((r) => r.from === echo.id)
         const ok = echo.id > 1 && echo.from === 1 && echo.text === `echo:hello from ${bundler}` && heard?.text === `hello from ${bundler}` && errors.length === 0
         record(browserTest(bundler), ok, ok ? '' : JSON.stringify({ echo, received, errors }))
@@ -415,7 +434,9 @@ async function main() {
     for (const cleanup of cleanups.reverse()) {
       try {
         await cleanup()
-      } catch {}
+      } catch {
+        // already closed; go on with the rest
+      }
     }
     endAll()
     if (keep) console.log(`consumer: kept ${tmp}`)

@@ -84,17 +84,24 @@ test('the demo: two tabs are two players; one moves and the other sees it move',
     if (!box) throw new Error('no canvas')
     await a.mouse.click(box.x + (target.x / 960) * box.width, box.y + (target.y / 600) * box.height)
     await expect
-      .poll(async () => {
-        const [x, y] = (await snapshot(b)).players[aId] as [number, number]
-        return Math.hypot(x - target.x, y - target.y)
-      }, { timeout: 20_000 })
+      .poll(
+        async () => {
+          const [x, y] = (await snapshot(b)).players[aId] as [number, number]
+          return Math.hypot(x - target.x, y - target.y)
+        },
+        { timeout: 20_000 },
+      )
       .toBeLessThan(4)
 
     // Let B's drawing catch up with the last state, then keep a picture of B's view.
-    await expect.poll(() => b.evaluate((id) => {
-      const p = (window as unknown as { demo: { players: Map<number, { x: number; y: number; rx: number; ry: number }> } }).demo.players.get(id)
-      return p ? Math.hypot(p.rx - p.x, p.ry - p.y) : Infinity
-    }, aId)).toBeLessThan(1)
+    await expect
+      .poll(() =>
+        b.evaluate((id) => {
+          const p = (window as unknown as { demo: { players: Map<number, { x: number; y: number; rx: number; ry: number }> } }).demo.players.get(id)
+          return p ? Math.hypot(p.rx - p.x, p.ry - p.y) : Infinity
+        }, aId),
+      )
+      .toBeLessThan(1)
     await b.screenshot({ path: `${root}test-results/demo.png` })
 
     // Closing A: B hears that the player left and stops drawing it.

@@ -33,11 +33,13 @@ const DROP_REASONS = new Set<string>(Object.values(DropReason))
 /** Bytes that often look like framing: a command byte, a SYS sub-command, a few more bytes. */
 const frameLike = fc.oneof(
   fc.uint8Array({ maxLength: 32 }),
+  fc.tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.uint8Array({ maxLength: 12 })).map(([cmd, sys, rest]) => Uint8Array.from([cmd, sys, ...rest])),
   fc
-    .tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.uint8Array({ maxLength: 12 }))
-    .map(([cmd, sys, rest]) => Uint8Array.from([cmd, sys, ...rest])),
-  fc
-    .tuple(fc.constantFrom(SceneCommand.SYS, SceneCommand.SYS | 0xf8, SceneCommand.RAW, SceneCommand.RAW | 0x08), fc.constantFrom(0, 1, 2, 3, 4, 255), fc.uint8Array({ maxLength: 8 }))
+    .tuple(
+      fc.constantFrom(SceneCommand.SYS, SceneCommand.SYS | 0xf8, SceneCommand.RAW, SceneCommand.RAW | 0x08),
+      fc.constantFrom(0, 1, 2, 3, 4, 255),
+      fc.uint8Array({ maxLength: 8 }),
+    )
     .map(([cmd, sys, rest]) => Uint8Array.from([cmd, sys, ...rest])),
 )
 
@@ -255,13 +257,17 @@ describe('encoders round trip through the decoders (property)', () => {
 
   it('encodeSysCommand of any other sub-command decodes as a typed drop, never a frame', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 255 }).filter((c) => c !== 1 && c !== 2), int32, (command, peer) => {
-        const frame = createSceneFrame()
-        expect(decodeSceneFrame(encodeSysCommand(command, peer), frame)).toBe(FrameKind.INVALID)
-        // RELAY needs an inner packet; AUTH is SceneMultiplayer's and not interpreted.
-        const reason = command === SysCommand.RELAY ? DropReason.MALFORMED : command === SysCommand.AUTH ? DropReason.NOT_INTERPRETED : DropReason.UNKNOWN_COMMAND
-        expect(frame.reason).toBe(reason)
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 255 }).filter((c) => c !== 1 && c !== 2),
+        int32,
+        (command, peer) => {
+          const frame = createSceneFrame()
+          expect(decodeSceneFrame(encodeSysCommand(command, peer), frame)).toBe(FrameKind.INVALID)
+          // RELAY needs an inner packet; AUTH is SceneMultiplayer's and not interpreted.
+          const reason = command === SysCommand.RELAY ? DropReason.MALFORMED : command === SysCommand.AUTH ? DropReason.NOT_INTERPRETED : DropReason.UNKNOWN_COMMAND
+          expect(frame.reason).toBe(reason)
+        },
+      ),
       RUNS,
     )
   })

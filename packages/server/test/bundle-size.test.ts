@@ -112,7 +112,10 @@ describe('every package’s dist', () => {
       expect(pkg.sideEffects).toBe(false)
       expect(pkg.type).toBe('module')
       // ESM and CJS each with their own declarations (.d.ts is ESM in a "type": "module" package).
-      expect(pkg.exports['.']).toMatchObject({ import: { types: './dist/index.d.ts', default: './dist/index.mjs' }, require: { types: './dist/index.d.cts', default: './dist/index.cjs' } })
+      expect(pkg.exports['.']).toMatchObject({
+        import: { types: './dist/index.d.ts', default: './dist/index.mjs' },
+        require: { types: './dist/index.d.cts', default: './dist/index.cjs' },
+      })
       for (const condition of ['import', 'require']) expect(Object.keys(pkg.exports['.'][condition])[0]).toBe('types')
       expect([pkg.main, pkg.module, pkg.types]).toEqual(['./dist/index.cjs', './dist/index.mjs', './dist/index.d.cts'])
       // The same declarations, but for imports of ESM-only packages marked resolution-mode import.
