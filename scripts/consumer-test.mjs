@@ -9,7 +9,8 @@
 //    esm       a Node ESM script: a @wsmp/server server on 127.0.0.1 port 0 and a @wsmp/client
 //              client: ids, a packet each way;
 //    cjs       `require()` of each package, checking a few exports;
-//    tsc       the root README's ```ts blocks type-checked under module/moduleResolution node16 and
+//    tsc       the ```ts blocks of the root README and the packages' READMEs, type-checked under
+//              module/moduleResolution node16 and
 //              bundler, with skipLibCheck off (so the packages' .d.ts are checked too). Every ```ts
 //              block is taken unless its info string says `no-check` (```ts no-check). Blocks that
 //              import only @wsmp/client or @wsmp/core are browser code: lib DOM and no Node types
@@ -97,17 +98,24 @@ function run(command, argv, { cwd, timeout = 120_000, env = {} } = {}) {
   })
 }
 
-/** The root README's ```ts blocks, each with whether it is browser code (imports only client/core). */
-function readmeExamples() {
-  const readme = readFileSync(join(root, 'README.md'), 'utf8')
+/**
+ * The ```ts blocks of the root README and of each package's README, each with whether it is
+ * browser code (imports only @wsmp/client or @wsmp/core).
+ */
+function readmeExamples(packs) {
   const blocks = []
-  for (const match of readme.matchAll(/^```(ts|typescript)([^\n]*)\n([^]*?)^```$/gm)) {
-    if (/\bno-check\b/.test(match[2])) continue
-    const code = match[3]
-    const line = readme.slice(0, match.index).split('\n').length
-    const modules = [...code.matchAll(/\bfrom\s+['"]([^'"]+)['"]/g)].map((m) => m[1])
-    const browser = modules.length > 0 && modules.every((m) => m === '@wsmp/client' || m === '@wsmp/core')
-    blocks.push({ line, code, browser })
+  for (const file of [join(root, 'README.md'), ...packs.map((p) => join(p.dir, 'README.md'))]) {
+    if (!existsSync(file)) continue
+    const readme = readFileSync(file, 'utf8')
+    const name = relative(root, file).replace(/[/\\.]/g, '-')
+    for (const match of readme.matchAll(/^```(ts|typescript)([^\n]*)\n([^]*?)^```$/gm)) {
+      if (/\bno-check\b/.test(match[2])) continue
+      const code = match[3]
+      const line = readme.slice(0, match.index).split('\n').length
+      const modules = [...code.matchAll(/\bfrom\s+['"]([^'"]+)['"]/g)].map((m) => m[1])
+      const browser = modules.length > 0 && modules.every((m) => m === '@wsmp/client' || m === '@wsmp/core')
+      blocks.push({ name: `${name}-line-${line}`, code, browser })
+    }
   }
   return blocks
 }
@@ -316,11 +324,11 @@ async function main() {
     }
 
     // c. tsc on the README's TypeScript examples.
-    const examples = readmeExamples()
+    const examples = readmeExamples(packs)
     mkdirSync(join(app, 'readme'))
     const files = { browser: [], node: [] }
-    for (const [i, example] of examples.entries()) {
-      const file = `readme/example-${i + 1}-line-${example.line}.ts`
+    for (const example of examples) {
+      const file = `readme/${example.name}.ts`
       writeFileSync(join(app, file), example.code)
       files[example.browser ? 'browser' : 'node'].push(file)
     }
@@ -329,7 +337,7 @@ async function main() {
     for (const mode of ['node16', 'bundler']) {
       for (const env of ['node', 'browser']) {
         const list = [...files[env], ...(mode === 'node16' && env === 'node' ? ['readme/cjs-types.cts'] : [])]
-        const name = `tsc ${mode}: README ${env === 'browser' ? 'browser examples (DOM, no Node types)' : 'Node examples (Node types, no DOM)'}${list.includes('readme/cjs-types.cts') ? ' + a CJS require of each package' : ''}`
+        const name = `tsc ${mode}: READMEs' ${env === 'browser' ? 'browser examples (DOM, no Node types)' : 'Node examples (Node types, no DOM)'}${list.includes('readme/cjs-types.cts') ? ' + a CJS require of each package' : ''}`
         if (list.length === 0) {
           record(name, null, 'no such example in README.md')
           continue
