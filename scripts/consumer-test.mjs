@@ -10,8 +10,8 @@
 //              client: ids, a packet each way;
 //    cjs       `require()` of each package, checking a few exports;
 //    tsc       the ```ts blocks of the root README and the packages' READMEs, type-checked under
-//              module/moduleResolution node16 and
-//              bundler, with skipLibCheck off (so the packages' .d.ts are checked too). Every ```ts
+//              module/moduleResolution node16 and bundler, with skipLibCheck off (so the
+//              packages' .d.ts are checked too). Every ```ts
 //              block is taken unless its info string says `no-check` (```ts no-check). Blocks that
 //              import only @wsmp/client or @wsmp/core are browser code: lib DOM and no Node types
 //              (`types: []`), which proves the client's types need none; the others get Node's
