@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
-import { packAll, root } from './lib/packages.mjs'
+import { packAll, root } from './workspace-packages.mjs'
 
 const reportAt = process.argv.indexOf('--report')
 const reportFile = reportAt > 0 ? process.argv[reportAt + 1] : null

@@ -42,7 +42,7 @@ import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { extname, join, normalize, relative } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { packAll, root } from './lib/packages.mjs'
+import { packAll, root } from './workspace-packages.mjs'
 
 const args = process.argv.slice(2)
 const reportFile = args.includes('--report') ? args[args.indexOf('--report') + 1] : null

@@ -6,7 +6,7 @@
 // first entry point that exports it, which must be the package that defines it.
 import { execFileSync } from 'node:child_process'
 import { join, relative } from 'node:path'
-import { dependencyOrder, publishablePackages, root } from './lib/packages.mjs'
+import { dependencyOrder, publishablePackages, root } from './workspace-packages.mjs'
 
 const typedoc = join(root, 'node_modules', '.bin', 'typedoc')
 const run = (args) => execFileSync(typedoc, args, { cwd: root, stdio: 'inherit' })

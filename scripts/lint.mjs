@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { root } from './lib/packages.mjs'
+import { root } from './workspace-packages.mjs'
 
 const reportAt = process.argv.indexOf('--report')
 const reportFile = reportAt > 0 ? process.argv[reportAt + 1] : null
