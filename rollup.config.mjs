@@ -5,6 +5,7 @@
 // conditions: @wsmp/client's `#socket` import is src/socket.browser.ts for browsers and
 // src/socket.node.ts for Node (package.json "imports"). Each such module is an entry of its own
 // here, and `#socket` stays an import in the built index, for the consumer's resolver to pick.
+import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { gzipSync } from 'node:zlib'
 import typescript from '@rollup/plugin-typescript'
@@ -65,6 +66,40 @@ function reportSize() {
   }
 }
 
+/**
+ * The script-tag bundle's licence/version banner, made from what the chunk really contains: every
+ * package bundled from node_modules is named with its version, licence and author, as their licences
+ * ask (a `/*!` comment, which terser keeps).
+ */
+function licenseBanner(chunk) {
+  const client = JSON.parse(readFileSync('packages/client/package.json', 'utf8'))
+  const bundled = new Map()
+  for (const id of chunk.moduleIds) {
+    const at = id.lastIndexOf('node_modules/')
+    if (at < 0) continue
+    const parts = id.slice(at + 'node_modules/'.length).split('/')
+    const name = parts[0].startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]
+    if (bundled.has(name)) continue
+    const pkg = JSON.parse(readFileSync(`${id.slice(0, at)}node_modules/${name}/package.json`, 'utf8'))
+    const author = typeof pkg.author === 'string' ? pkg.author.replace(/\s*[<(].*$/, '') : (pkg.author?.name ?? '')
+    bundled.set(name, `${name} ${pkg.version} (${[pkg.license, author].filter(Boolean).join(', ')})`)
+  }
+  const includes = bundled.size > 0 ? ` | includes ${[...bundled.values()].sort().join(', ')}` : ''
+  return `/*! wsmp ${client.name} v${client.version} | ${client.license} | https://github.com/wsmp/wsmp${includes} */`
+}
+
+
+/** Prints the written bundle's Subresource Integrity hash, for `<script integrity="…">` (README "Install"). */
+function reportIntegrity() {
+  return {
+    name: 'report-integrity',
+    writeBundle(options) {
+      const hash = createHash('sha384').update(readFileSync(options.file)).digest('base64')
+      console.log(`${options.file}: integrity sha384-${hash}`)
+    },
+  }
+}
+
 export default [
   ...packages.flatMap((name) =>
     entries[name].map((entry) => ({
@@ -82,7 +117,12 @@ export default [
       input: `packages/${name}/lib/${entry}.d.ts`,
       external: externals(name),
       plugins: [dts()],
-      output: { file: `packages/${name}/dist/${entry}.d.ts`, format: 'es' },
+      // The same declarations twice: .d.ts types the ESM build (the packages are "type": "module")
+      // and .d.cts the CJS build, so TypeScript under node16/nodenext sees each build's own format.
+      output: [
+        { file: `packages/${name}/dist/${entry}.d.ts`, format: 'es' },
+        { file: `packages/${name}/dist/${entry}.d.cts`, format: 'es' },
+      ],
     })),
   ),
   {
@@ -94,6 +134,7 @@ export default [
       file: 'packages/client/dist/wsmp.min.js',
       format: 'iife',
       name: 'WSMP',
+      banner: licenseBanner,
       plugins: [
         terser({
           ecma: 2020,
@@ -102,6 +143,7 @@ export default [
           mangle: { properties: { regex: /^_[a-z]/ } },
         }),
         reportSize(),
+        reportIntegrity(),
       ],
     },
   },

@@ -30,7 +30,15 @@ const IMPLS = option('impl', 'wsmp,ws,socket.io').split(',')
 const ONLY = option('only', 'fanout,latency,memory,bundle').split(',')
 const ROUNDS = Number(option('rounds', quick ? 1 : 3))
 const CONFIG = {
-  fanout: { clients: 20, size: 32, rate: Number(option('rate', 30_000)), window: Number(option('window', 60_000)), loadProcs: 2, warmupMs: quick ? 500 : 1000, measureMs: quick ? 1500 : 3000 },
+  fanout: {
+    clients: 20,
+    size: 32,
+    rate: Number(option('rate', 30_000)),
+    window: Number(option('window', 60_000)),
+    loadProcs: 2,
+    warmupMs: quick ? 500 : 1000,
+    measureMs: quick ? 1500 : 3000,
+  },
   latency: { size: 32, rate: 1000, seconds: quick ? 1.5 : 2.5, warmup: 0.5, rounds: quick ? 1 : 7 },
   memory: { warmup: 100, count: quick ? 500 : 2000, concurrency: 50 },
 }
@@ -139,7 +147,19 @@ async function runFanout(impl, profileDir) {
   const loads = await Promise.all(Array.from({ length: cfg.loadProcs }, () => spawnChild('load-child.mjs')))
   try {
     const per = Math.ceil(cfg.clients / cfg.loadProcs)
-    await Promise.all(loads.map((load, i) => call(load.child, 'fanout', { impl, port: server.port, clients: Math.min(per, cfg.clients - i * per), size: cfg.size, rate: cfg.rate, receivers: cfg.clients - 1, window: cfg.window })))
+    await Promise.all(
+      loads.map((load, i) =>
+        call(load.child, 'fanout', {
+          impl,
+          port: server.port,
+          clients: Math.min(per, cfg.clients - i * per),
+          size: cfg.size,
+          rate: cfg.rate,
+          receivers: cfg.clients - 1,
+          window: cfg.window,
+        }),
+      ),
+    )
     await sleep(200)
     await Promise.all(loads.map((load) => call(load.child, 'start')))
     await sleep(cfg.warmupMs)
@@ -284,7 +304,8 @@ function newestMtime(dir) {
 
 function ensureBuilt() {
   const outputs = ['core', 'client', 'server'].map((p) => join(root, `packages/${p}/dist/index.mjs`)).concat(join(root, 'packages/client/dist/wsmp.min.js'))
-  const stale = outputs.some((file) => !existsSync(file)) ||
+  const stale =
+    outputs.some((file) => !existsSync(file)) ||
     Math.min(...outputs.map((file) => statSync(file).mtimeMs)) < Math.max(...['core', 'client', 'server'].map((p) => newestMtime(join(root, `packages/${p}/src`))))
   if (!stale || flag('no-build')) return
   console.log('building (pnpm run build)…')
@@ -332,10 +353,12 @@ function ratio(a, b) {
 
 function table(rows) {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)))
-  return rows.map((r, i) => {
-    const line = r.map((cell, c) => (c === 0 ? String(cell).padEnd(widths[c]) : String(cell).padStart(widths[c]))).join('  ')
-    return i === 0 ? `${line}\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : line
-  }).join('\n')
+  return rows
+    .map((r, i) => {
+      const line = r.map((cell, c) => (c === 0 ? String(cell).padEnd(widths[c]) : String(cell).padStart(widths[c]))).join('  ')
+      return i === 0 ? `${line}\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : line
+    })
+    .join('\n')
 }
 
 // ---- main -------------------------------------------------------------------------------------
@@ -355,7 +378,9 @@ async function main() {
       for (const impl of IMPLS) {
         const r = await runFanout(impl, round === 0 ? profileDir : null)
         runs[impl].push(r)
-        console.log(`fan-out  ${impl.padEnd(9)} round ${round + 1}: ${fmt.rate(r.deliveredPerSec)} delivered/s (offered ${fmt.rate(r.offeredPerSec)}, sent within the window ${fmt.rate(r.sentPerSec)}), server ${fmt.us(r.serverCpuPerPacketUs)} µs/packet at ${fmt.pct(r.serverCpuCores)} of a core, load ${r.loadCpuCores.map(fmt.pct).join('+')}, machine ${fmt.pct(r.machineBusy)} busy; saturated: ${r.saturated}${r.closed ? `; ${r.closed} clients closed!` : ''}`)
+        console.log(
+          `fan-out  ${impl.padEnd(9)} round ${round + 1}: ${fmt.rate(r.deliveredPerSec)} delivered/s (offered ${fmt.rate(r.offeredPerSec)}, sent within the window ${fmt.rate(r.sentPerSec)}), server ${fmt.us(r.serverCpuPerPacketUs)} µs/packet at ${fmt.pct(r.serverCpuCores)} of a core, load ${r.loadCpuCores.map(fmt.pct).join('+')}, machine ${fmt.pct(r.machineBusy)} busy; saturated: ${r.saturated}${r.closed ? `; ${r.closed} clients closed!` : ''}`,
+        )
       }
     }
     for (const impl of IMPLS) {
@@ -395,7 +420,9 @@ async function main() {
     for (const impl of IMPLS) {
       const r = await runMemory(impl)
       results.memory[impl] = r
-      console.log(`memory   ${impl.padEnd(9)}: ${r.connections} idle connections, heap ${fmt.kb(r.heapPerConnBytes)} KiB and RSS ${fmt.kb(r.rssPerConnBytes)} KiB per connection (connected in ${r.connectSeconds.toFixed(1)} s)`)
+      console.log(
+        `memory   ${impl.padEnd(9)}: ${r.connections} idle connections, heap ${fmt.kb(r.heapPerConnBytes)} KiB and RSS ${fmt.kb(r.rssPerConnBytes)} KiB per connection (connected in ${r.connectSeconds.toFixed(1)} s)`,
+      )
     }
   }
 
@@ -412,12 +439,28 @@ async function main() {
   const m = (section, impl, key) => results[section]?.[impl]?.[key]?.median ?? results[section]?.[impl]?.[key]
   const metrics = [
     { key: 'delivered', label: 'fan-out delivered packets/s', better: 'higher', unit: '/s', target: '≥ 1.0', get: (impl) => m('fanout', impl, 'deliveredPerSec'), show: fmt.rate },
-    { key: 'cpu', label: 'server CPU per delivered packet (µs)', better: 'lower', unit: 'µs', target: '≤ 1.0', get: (impl) => m('fanout', impl, 'serverCpuPerPacketUs'), show: fmt.us },
+    {
+      key: 'cpu',
+      label: 'server CPU per delivered packet (µs)',
+      better: 'lower',
+      unit: 'µs',
+      target: '≤ 1.0',
+      get: (impl) => m('fanout', impl, 'serverCpuPerPacketUs'),
+      show: fmt.us,
+    },
     { key: 'p50', label: 'relay latency p50 (ms)', better: 'lower', unit: 'ms', target: '', get: (impl) => m('latency', impl, 'p50'), show: fmt.ms, paired: 'p50' },
     { key: 'p99', label: 'relay latency p99 (ms)', better: 'lower', unit: 'ms', target: '≤ 1.2', get: (impl) => m('latency', impl, 'p99'), show: fmt.ms, paired: 'p99' },
     { key: 'heap', label: 'heap per idle connection (KiB)', better: 'lower', unit: 'KiB', target: '≤ 1.2', get: (impl) => results.memory[impl]?.heapPerConnBytes, show: fmt.kb },
     { key: 'rss', label: 'RSS per idle connection (KiB)', better: 'lower', unit: 'KiB', target: '', get: (impl) => results.memory[impl]?.rssPerConnBytes, show: fmt.kb },
-    { key: 'bundle', label: 'browser bundle, gzip (KiB)', better: 'lower', unit: 'KiB', target: '', get: (impl) => (impl === 'ws' ? NaN : results.bundle?.[impl]?.gzip), show: fmt.kb },
+    {
+      key: 'bundle',
+      label: 'browser bundle, gzip (KiB)',
+      better: 'lower',
+      unit: 'KiB',
+      target: '',
+      get: (impl) => (impl === 'ws' ? NaN : results.bundle?.[impl]?.gzip),
+      show: fmt.kb,
+    },
   ]
   const rows = [['metric', ...IMPLS, 'wsmp/ws', 'wsmp/socket.io', 'target (wsmp/ws)']]
   results.ratios = {}
@@ -441,17 +484,23 @@ async function main() {
   if (ONLY.includes('fanout')) {
     for (const impl of IMPLS) {
       const f = results.fanout[impl]
-      console.log(`  ${impl}: delivered/s over ${ROUNDS} round(s) ${fmt.rate(f.deliveredPerSec.min)} … ${fmt.rate(f.deliveredPerSec.max)}, µs/packet ${fmt.us(f.serverCpuPerPacketUs.min)} … ${fmt.us(f.serverCpuPerPacketUs.max)}; saturated: ${[...new Set(f.saturated)].join(', ')}`)
+      console.log(
+        `  ${impl}: delivered/s over ${ROUNDS} round(s) ${fmt.rate(f.deliveredPerSec.min)} … ${fmt.rate(f.deliveredPerSec.max)}, µs/packet ${fmt.us(f.serverCpuPerPacketUs.min)} … ${fmt.us(f.serverCpuPerPacketUs.max)}; saturated: ${[...new Set(f.saturated)].join(', ')}`,
+      )
     }
   }
   if (ONLY.includes('latency')) {
     for (const impl of IMPLS) {
       const l = results.latency[impl]
-      console.log(`  ${impl}: latency over ${CONFIG.latency.rounds} round(s) p50 ${fmt.ms(l.p50.min)} … ${fmt.ms(l.p50.max)} ms, p99 ${fmt.ms(l.p99.min)} … ${fmt.ms(l.p99.max)} ms`)
+      console.log(
+        `  ${impl}: latency over ${CONFIG.latency.rounds} round(s) p50 ${fmt.ms(l.p50.min)} … ${fmt.ms(l.p50.max)} ms, p99 ${fmt.ms(l.p99.min)} … ${fmt.ms(l.p99.max)} ms`,
+      )
     }
   }
   console.log(`machine: ${info.cores} cores, ${info.cpu}, Node ${info.node}; ${results.seconds} s`)
-  console.log(`BENCH_JSON ${JSON.stringify({ machine: info, ratios: results.ratios, values: Object.fromEntries(metrics.map((mt) => [mt.key, Object.fromEntries(IMPLS.map((impl) => [impl, mt.get(impl) ?? null]))])) })}`)
+  console.log(
+    `BENCH_JSON ${JSON.stringify({ machine: info, ratios: results.ratios, values: Object.fromEntries(metrics.map((mt) => [mt.key, Object.fromEntries(IMPLS.map((impl) => [impl, mt.get(impl) ?? null]))])) })}`,
+  )
 
   if (!flag('no-write')) {
     const dir = join(here, 'results')

@@ -16,17 +16,47 @@
     tick: 0,
     /** id → { x, y } as last sent by the server, and { rx, ry } as drawn (eased toward it). */
     players: new Map(),
+    /** id → player number (1, 2, …), given by the server: what the page shows instead of peer ids. */
+    numbers: new Map(),
     peers: new Set(),
     packetsIn: 0,
     packetsOut: 0,
     snapshot() {
-      return { me: this.me, tick: this.tick, peers: [...this.peers], players: Object.fromEntries([...this.players].map(([id, p]) => [id, [p.x, p.y]])) }
+      return {
+        me: this.me,
+        tick: this.tick,
+        peers: [...this.peers],
+        players: Object.fromEntries([...this.players].map(([id, p]) => [id, [p.x, p.y]])),
+        names: Object.fromEntries([...this.numbers.keys()].map((id) => [id, name(id)])),
+      }
     },
   }
   window.demo = game
 
-  const hue = (id) => (id * 137.508) % 360
-  const color = (id, light = 62) => `hsl(${hue(id)} 75% ${light}%)`
+  // Each player number has a colour with a name, so a player is "Player 3 (Teal)", not a peer id.
+  const palette = [
+    ['Red', 0],
+    ['Orange', 28],
+    ['Yellow', 50],
+    ['Green', 125],
+    ['Teal', 172],
+    ['Blue', 212],
+    ['Purple', 268],
+    ['Pink', 318],
+  ]
+  const swatch = (id) => palette[((game.numbers.get(id) ?? 1) - 1) % palette.length]
+  const color = (id, light = 62) => (game.numbers.has(id) ? `hsl(${swatch(id)[1]} 80% ${light}%)` : `hsl(220 10% ${light}%)`)
+  /** "Player 3", or "Player …" until the server said which; the server is "Server". */
+  const name = (id) => (id === 1 ? 'Server' : `Player ${game.numbers.get(id) ?? '…'}`)
+  const colorName = (id) => (game.numbers.has(id) ? swatch(id)[0] : '')
+
+  function renderMe() {
+    if (!game.me) return
+    $('me').textContent = name(game.me)
+    $('me').dataset.id = String(game.me)
+    $('me-detail').textContent = `${colorName(game.me)}${colorName(game.me) ? ' · ' : ''}peer id ${game.me}`
+    $('my-dot').style.background = color(game.me)
+  }
 
   const peer = new WebSocketMultiplayerPeer()
   const status = (text, kind = '') => {
@@ -35,8 +65,7 @@
   }
   peer.on('connected_to_server', () => {
     game.me = peer.getUniqueId()
-    $('me').textContent = `#${game.me}`
-    $('my-dot').style.background = color(game.me)
+    renderMe()
     status('connected', 'ok')
   })
   peer.on('connection_failed', (reason) => status(`connection failed: ${reason}`, 'bad'))
@@ -51,6 +80,7 @@
   peer.on('peer_disconnected', (id) => {
     game.peers.delete(id)
     game.players.delete(id)
+    game.numbers.delete(id)
     renderPeers()
   })
   const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`
@@ -64,12 +94,14 @@
       const dot = document.createElement('span')
       dot.className = 'dot'
       dot.style.background = id === 1 ? '#9aa6bf' : color(id)
-      const name = document.createElement('span')
-      name.textContent = `#${id}`
+      li.dataset.id = String(id)
+      li.title = `peer id ${id}`
+      const label = document.createElement('span')
+      label.textContent = name(id)
       const tag = document.createElement('span')
       tag.className = 'tag'
-      tag.textContent = id === 1 ? 'server' : 'player'
-      li.append(dot, name, tag)
+      tag.textContent = id === 1 ? 'peer 1' : colorName(id)
+      li.append(dot, label, tag)
       list.append(li)
     }
   }
@@ -126,6 +158,8 @@
       if (peer.getPacketError() !== ErrorCode.OK || msg === null || typeof msg !== 'object') continue
       game.packetsIn++
       if (msg.welcome) {
+        game.numbers.set(game.me, msg.number)
+        renderMe()
         game.world = msg.world
         game.radius = msg.radius
         canvas.width = msg.world.width
@@ -133,13 +167,22 @@
       } else if (Array.isArray(msg.players)) {
         game.tick = msg.tick
         const seen = new Set()
-        for (const [id, x, y] of msg.players) {
+        let renamed = false
+        for (const [id, x, y, number] of msg.players) {
           seen.add(id)
+          if (number !== undefined && game.numbers.get(id) !== number) {
+            game.numbers.set(id, number)
+            renamed = true
+          }
           const p = game.players.get(id)
           if (p) Object.assign(p, { x, y })
           else game.players.set(id, { x, y, rx: x, ry: y })
         }
         for (const id of game.players.keys()) if (!seen.has(id)) game.players.delete(id)
+        if (renamed) {
+          renderMe()
+          renderPeers()
+        }
       }
     }
   }, 10)
@@ -163,8 +206,14 @@
     ctx.strokeStyle = 'rgba(120, 150, 210, 0.08)'
     ctx.lineWidth = 1
     ctx.beginPath()
-    for (let x = 40; x < width; x += 40) ctx.moveTo(x + 0.5, 0), ctx.lineTo(x + 0.5, height)
-    for (let y = 40; y < height; y += 40) ctx.moveTo(0, y + 0.5), ctx.lineTo(width, y + 0.5)
+    for (let x = 40; x < width; x += 40) {
+      ctx.moveTo(x + 0.5, 0)
+      ctx.lineTo(x + 0.5, height)
+    }
+    for (let y = 40; y < height; y += 40) {
+      ctx.moveTo(0, y + 0.5)
+      ctx.lineTo(width, y + 0.5)
+    }
     ctx.stroke()
     const ease = Math.min(1, dt * 14)
     const r = game.radius
@@ -192,7 +241,7 @@
       ctx.font = '600 13px system-ui, sans-serif'
       ctx.textAlign = 'center'
       ctx.fillStyle = '#e8eefc'
-      const label = id === game.me ? `#${id} (you)` : `#${id}`
+      const label = id === game.me ? `${name(id)} (you)` : name(id)
       const half = ctx.measureText(label).width / 2 + 4
       // Kept inside the canvas, below the player when it is at the top edge.
       const lx = Math.min(width - half, Math.max(half, p.rx))

@@ -41,20 +41,30 @@ const http = createServer((req, res) => {
 const peer = new WebSocketMultiplayerPeer()
 if (peer.attach(http, '/ws') !== ErrorCode.OK) throw new Error(peer.getLastError())
 
-/** id → { x, y, dx, dy, tx, ty } — the authoritative state. */
+/** id → { number, x, y, dx, dy, tx, ty } — the authoritative state. */
 const players = new Map()
 
+/** The lowest player number (1, 2, …) nobody playing has: what the pages show instead of peer ids. */
+function freeNumber() {
+  const taken = new Set([...players.values()].map((p) => p.number))
+  let n = 1
+  while (taken.has(n)) n++
+  return n
+}
+
 peer.on('peer_connected', (id) => {
-  players.set(id, { x: RADIUS + Math.random() * (WORLD.width - 2 * RADIUS), y: RADIUS + Math.random() * (WORLD.height - 2 * RADIUS), dx: 0, dy: 0, tx: null, ty: null })
-  // Tell the newcomer the world it joined (reliable, to it alone).
+  const number = freeNumber()
+  players.set(id, { number, x: RADIUS + Math.random() * (WORLD.width - 2 * RADIUS), y: RADIUS + Math.random() * (WORLD.height - 2 * RADIUS), dx: 0, dy: 0, tx: null, ty: null })
+  // Tell the newcomer the world it joined and its player number (reliable, to it alone).
   peer.setTargetPeer(id)
   peer.transferMode = TransferMode.RELIABLE
-  peer.putVar({ welcome: id, world: WORLD, radius: RADIUS, tickHz: TICK_HZ })
-  console.log(`demo: player ${id} joined (${players.size} playing)`)
+  peer.putVar({ welcome: id, number, world: WORLD, radius: RADIUS, tickHz: TICK_HZ })
+  console.log(`demo: player ${number} (peer ${id}) joined (${players.size} playing)`)
 })
 peer.on('peer_disconnected', (id) => {
+  const number = players.get(id)?.number
   players.delete(id)
-  console.log(`demo: player ${id} left (${players.size} playing)`)
+  console.log(`demo: player ${number} (peer ${id}) left (${players.size} playing)`)
 })
 
 const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v))
@@ -107,7 +117,7 @@ function step() {
     // The newest state matters, not every one: under congestion older states may be dropped.
     peer.setTargetPeer(0)
     peer.transferMode = TransferMode.UNRELIABLE_ORDERED
-    peer.putVar({ tick, players: [...players].map(([id, p]) => [id, Math.round(p.x * 10) / 10, Math.round(p.y * 10) / 10]) })
+    peer.putVar({ tick, players: [...players].map(([id, p]) => [id, Math.round(p.x * 10) / 10, Math.round(p.y * 10) / 10, p.number]) })
   }
 }
 const timer = setInterval(step, 1000 / TICK_HZ)

@@ -1,7 +1,12 @@
 import { defineConfig } from '@playwright/test'
+import { chromiumPath as executablePath, missingChromium } from './chromium'
 
-// Debian's Chromium (apt-get install chromium); Playwright downloads no browser of its own.
-const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+// Debian's Chromium (apt-get install chromium) or CHROMIUM_PATH; Playwright downloads no browser of
+// its own. Without one every test is skipped with this message (tests/fixtures.ts); under CI it fails.
+if (missingChromium) {
+  if (process.env.CI) throw new Error(missingChromium.replace('the browser tests are skipped', 'the browser tests cannot run'))
+  if (!process.env.TEST_WORKER_INDEX) console.warn(`\n${missingChromium}\n`)
+}
 
 export default defineConfig({
   testDir: './tests',

@@ -14,10 +14,14 @@ export function renderChart({ impls, metrics, machine, rounds, latencyRounds }) 
   const groupHeight = impls.length * (barHeight + 3) + groupGap
   const height = top + shown.length * groupHeight + 40
   const out = []
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif" font-size="12">`)
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif" font-size="12">`,
+  )
   out.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`)
   out.push(`<text x="12" y="22" font-size="15" font-weight="600">wsmp beside a minimal ws relay and socket.io 4.8 (pnpm bench)</text>`)
-  out.push(`<text x="12" y="40" fill="#555">${escape(`${machine.cores} cores, ${machine.cpu}, Node ${machine.node}; medians over the rounds (fan-out ${rounds}, latency ${latencyRounds})`)}</text>`)
+  out.push(
+    `<text x="12" y="40" fill="#555">${escape(`${machine.cores} cores, ${machine.cpu}, Node ${machine.node}; medians over the rounds (fan-out ${rounds}, latency ${latencyRounds})`)}</text>`,
+  )
   out.push(`<text x="12" y="56" fill="#555">bar length relative to the largest value of each metric</text>`)
   let x = 12
   for (const impl of impls) {

@@ -35,7 +35,10 @@ function sampleValue() {
     raw: new Uint8Array([9, 8, 7]).buffer,
     big: -(2n ** 80n),
     when: new Date(Date.UTC(2026, 10, 28, 1, 2, 3, 456)),
-    map: new Map([['k', [1, 2]], [3, 'three']]),
+    map: new Map([
+      ['k', [1, 2]],
+      [3, 'three'],
+    ]),
     set: new Set(['x', 'y']),
   }
 }

@@ -43,7 +43,10 @@ type PageWindow = { peer: BrowserPeer; stopPolling(): void; startPolling(): void
 
 for (const kind of ['bundler', 'script'] as const satisfies readonly Kind[]) {
   test.describe(`${kind} page`, () => {
-    test('wss:// with a pinned test certificate: id and packets both ways; an unpinned certificate or browser gets connection_failed', async ({ site, page: unpinnedPage }, testInfo) => {
+    test('wss:// with a pinned test certificate: id and packets both ways; an unpinned certificate or browser gets connection_failed', async ({
+      site,
+      page: unpinnedPage,
+    }, testInfo) => {
       const certs = testCertificates()
       // The pinned server: a self-signed certificate for 127.0.0.1 that no trust store knows.
       const pinned = await startRelay(certs.selfSigned)
@@ -65,10 +68,12 @@ for (const kind of ['bundler', 'script'] as const satisfies readonly Kind[]) {
         expect(pinned.server.putPacket(new TextEncoder().encode('server to page over wss'))).toBe(ErrorCode.OK)
         const big = 40 * 1024
         expect(pinned.server.putPacket(pattern(big))).toBe(ErrorCode.OK)
-        await expect.poll(async () => (await pageLog(page)).packets.map((p) => [p.from, p.text || p.length])).toEqual([
-          [1, 'server to page over wss'],
-          [1, big],
-        ])
+        await expect
+          .poll(async () => (await pageLog(page)).packets.map((p) => [p.from, p.text || p.length]))
+          .toEqual([
+            [1, 'server to page over wss'],
+            [1, big],
+          ])
 
         // The pin is for that key only: the same browser refuses the other server's certificate.
         const refusedPage = await browser.newPage()
@@ -150,10 +155,9 @@ for (const kind of ['bundler', 'script'] as const satisfies readonly Kind[]) {
       // Polling again: every packet that arrived is read, in order, then the disconnect, which
       // names the page's own limit (not the server) as the cause.
       await page.evaluate(() => (window as unknown as PageWindow).startPolling())
-      await expect.poll(async () => (await pageLog(page)).events).toEqual([
-        'connected_to_server',
-        `server_disconnected: inbound queue full (maxQueuedPackets = ${limit}): browsers cannot pause a socket; closing with 4004`,
-      ])
+      await expect
+        .poll(async () => (await pageLog(page)).events)
+        .toEqual(['connected_to_server', `server_disconnected: inbound queue full (maxQueuedPackets = ${limit}): browsers cannot pause a socket; closing with 4004`])
       const log = await pageLog(page)
       expect(log.packets.map((p) => [p.from, p.text])).toEqual(Array.from({ length: limit }, (_, i) => [1, `p${i}`]))
       expect(log.left).toEqual([1])
@@ -201,7 +205,12 @@ for (const kind of ['bundler', 'script'] as const satisfies readonly Kind[]) {
         // A second connection from the same page: no second warning.
         const second = await connectPage(page, relay.url, 'packet', options)
         expect(await pageSend(page, 1, 'second')).toBe(ErrorCode.OK)
-        await expect.poll(() => relay.packets.map((p) => [p.from, p.text])).toEqual([[first, 'first'], [second, 'second']])
+        await expect
+          .poll(() => relay.packets.map((p) => [p.from, p.text]))
+          .toEqual([
+            [first, 'first'],
+            [second, 'second'],
+          ])
         expect(requests).toHaveLength(2)
         for (const request of requests) expect(request.headers['x-token']).toBeUndefined()
         expect(warnings.filter((w) => w.includes('handshakeHeaders'))).toEqual([

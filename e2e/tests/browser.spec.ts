@@ -41,7 +41,12 @@ test('a bundled page, a script-tag page and a Node client get ids, see each othe
     // has the marker would have had the unicast before it (one ordered stream per connection).
     expect(await pageSend(b, aId, 'b to a')).toBe(ErrorCode.OK)
     expect(await pageSend(b, 0, 'marker 1')).toBe(ErrorCode.OK)
-    await expect.poll(async () => (await pageLog(a)).packets.map((p) => [p.from, p.text])).toEqual([[bId, 'b to a'], [bId, 'marker 1']])
+    await expect
+      .poll(async () => (await pageLog(a)).packets.map((p) => [p.from, p.text]))
+      .toEqual([
+        [bId, 'b to a'],
+        [bId, 'marker 1'],
+      ])
     await expect.poll(() => c.packets.map((p) => p.text)).toEqual(['a to all', 'marker 1'])
     await expect.poll(() => relay.packets.map((p) => p.text)).toEqual(['a to all', 'marker 1'])
 
@@ -50,7 +55,13 @@ test('a bundled page, a script-tag page and a Node client get ids, see each othe
     expect(c.peer.putPacket(new TextEncoder().encode('not for a'))).toBe(ErrorCode.OK)
     c.peer.setTargetPeer(0)
     expect(c.peer.putPacket(new TextEncoder().encode('marker 2'))).toBe(ErrorCode.OK)
-    await expect.poll(async () => (await pageLog(b)).packets.map((p) => [p.from, p.text])).toEqual([[aId, 'a to all'], [cId, 'not for a'], [cId, 'marker 2']])
+    await expect
+      .poll(async () => (await pageLog(b)).packets.map((p) => [p.from, p.text]))
+      .toEqual([
+        [aId, 'a to all'],
+        [cId, 'not for a'],
+        [cId, 'marker 2'],
+      ])
     await expect.poll(async () => (await pageLog(a)).packets.map((p) => p.text)).toEqual(['b to a', 'marker 1', 'marker 2'])
     await expect.poll(() => relay.packets.map((p) => p.text)).toEqual(['a to all', 'marker 1', 'not for a', 'marker 2'])
 

@@ -12,6 +12,8 @@ interface Snapshot {
   tick: number
   peers: number[]
   players: Record<string, [number, number]>
+  /** id → the label the page shows ("Player 2", "Server"). */
+  names: Record<string, string>
 }
 
 const snapshot = (page: Page): Promise<Snapshot> => page.evaluate(() => (window as unknown as { demo: { snapshot(): Snapshot } }).demo.snapshot())
@@ -50,11 +52,18 @@ test('the demo: two tabs are two players; one moves and the other sees it move',
     const aId = (await snapshot(a)).me
     const bId = (await snapshot(b)).me
     expect(aId).not.toBe(bId)
-    // Each page shows its id, the connected peers (the server and the other player) and traffic.
-    await expect(a.locator('#me')).toHaveText(`#${aId}`)
+    // Each page shows who it is ("Player N", a colour name and its peer id), the connected peers
+    // (the server and the other player, by name) and traffic.
+    await expect(a.locator('#me')).toHaveText(/^Player \d+$/)
+    await expect(a.locator('#me')).toHaveAttribute('data-id', String(aId))
+    await expect(a.locator('#me-detail')).toHaveText(new RegExp(`^(Red|Orange|Yellow|Green|Teal|Blue|Purple|Pink) · peer id ${aId}$`))
     await expect.poll(async () => (await snapshot(b)).peers.sort((x, y) => x - y)).toEqual([1, aId].sort((x, y) => x - y))
     await expect(b.locator('#peers li')).toHaveCount(2)
-    await expect(b.locator('#peers')).toContainText(`#${aId}`)
+    const aName = (await a.locator('#me').textContent()) ?? ''
+    await expect(b.locator(`#peers li[data-id="${aId}"]`)).toContainText(aName)
+    await expect(b.locator('#peers li[data-id="1"]')).toContainText('Server')
+    expect(aName).not.toBe(await b.locator('#me').textContent())
+    await expect.poll(async () => (await snapshot(b)).names[aId]).toBe(aName)
     await expect.poll(async () => Number(await b.locator('#in-rate').textContent())).toBeGreaterThan(5)
     await expect.poll(async () => Object.keys((await snapshot(b)).players).length).toBe(2)
 
@@ -75,17 +84,24 @@ test('the demo: two tabs are two players; one moves and the other sees it move',
     if (!box) throw new Error('no canvas')
     await a.mouse.click(box.x + (target.x / 960) * box.width, box.y + (target.y / 600) * box.height)
     await expect
-      .poll(async () => {
-        const [x, y] = (await snapshot(b)).players[aId] as [number, number]
-        return Math.hypot(x - target.x, y - target.y)
-      }, { timeout: 20_000 })
+      .poll(
+        async () => {
+          const [x, y] = (await snapshot(b)).players[aId] as [number, number]
+          return Math.hypot(x - target.x, y - target.y)
+        },
+        { timeout: 20_000 },
+      )
       .toBeLessThan(4)
 
     // Let B's drawing catch up with the last state, then keep a picture of B's view.
-    await expect.poll(() => b.evaluate((id) => {
-      const p = (window as unknown as { demo: { players: Map<number, { x: number; y: number; rx: number; ry: number }> } }).demo.players.get(id)
-      return p ? Math.hypot(p.rx - p.x, p.ry - p.y) : Infinity
-    }, aId)).toBeLessThan(1)
+    await expect
+      .poll(() =>
+        b.evaluate((id) => {
+          const p = (window as unknown as { demo: { players: Map<number, { x: number; y: number; rx: number; ry: number }> } }).demo.players.get(id)
+          return p ? Math.hypot(p.rx - p.x, p.ry - p.y) : Infinity
+        }, aId),
+      )
+      .toBeLessThan(1)
     await b.screenshot({ path: `${root}test-results/demo.png` })
 
     // Closing A: B hears that the player left and stops drawing it.

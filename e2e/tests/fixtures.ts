@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net'
 import { extname, join } from 'node:path'
 import { test as base, expect, type Page } from '@playwright/test'
 import { ErrorCode, TLSOptions, WebSocketMultiplayerPeer, type ServerPeerOptions, type WebSocketPeer } from '@wsmp/server'
+import { missingChromium } from '../chromium'
 import { pageBundle, pagesDir, scriptBundle } from '../global-setup'
 
 export { expect }
@@ -135,10 +136,13 @@ export type PageOptions = Record<string, unknown> & { useConsole?: boolean }
 
 /** Starts the page's client peer (see pages/harness.js) without waiting; returns createClient's ErrorCode. */
 export function startPageClient(page: Page, url: string, mode: 'packet' | 'var' = 'packet', options: PageOptions = {}): Promise<number> {
-  return page.evaluate(([u, m, o]) => {
-    const w = window as unknown as { W: unknown; wsmpTest: { connect(W: unknown, url: string, mode: string, options: object): number } }
-    return w.wsmpTest.connect(w.W, u, m, o)
-  }, [url, mode, options] as const)
+  return page.evaluate(
+    ([u, m, o]) => {
+      const w = window as unknown as { W: unknown; wsmpTest: { connect(W: unknown, url: string, mode: string, options: object): number } }
+      return w.wsmpTest.connect(w.W, u, m, o)
+    },
+    [url, mode, options] as const,
+  )
 }
 
 export function pageLog(page: Page): Promise<PageLog> {
@@ -147,13 +151,25 @@ export function pageLog(page: Page): Promise<PageLog> {
 
 /** Sends text (or `length` pattern bytes) from the page's peer to `target`; returns the ErrorCode. */
 export function pageSend(page: Page, target: number, text: string, length = 0): Promise<number> {
-  return page.evaluate(([t, s, n]) => {
-    const w = window as unknown as { W: unknown; wsmpTest: { send(W: unknown, target: number, text: string, length: number): number } }
-    return w.wsmpTest.send(w.W, t, s, n)
-  }, [target, text, length] as const)
+  return page.evaluate(
+    ([t, s, n]) => {
+      const w = window as unknown as { W: unknown; wsmpTest: { send(W: unknown, target: number, text: string, length: number): number } }
+      return w.wsmpTest.send(w.W, t, s, n)
+    },
+    [target, text, length] as const,
+  )
 }
 
-export const test = base.extend<{ relay: Relay }, { site: string }>({
+export const test = base.extend<{ relay: Relay; requireChromium: void }, { site: string }>({
+  // Without a Chromium (e2e/chromium.ts) every test is skipped with the message saying how to get
+  // one, instead of failing on a browser launch (auto fixtures are set up first, so no launch is tried).
+  requireChromium: [
+    async ({}, use, testInfo) => {
+      testInfo.skip(missingChromium !== null, missingChromium ?? '')
+      await use()
+    },
+    { auto: true },
+  ],
   site: [
     async ({}, use) => {
       const { url, server } = await startSite()

@@ -56,5 +56,6 @@ export {
   type InboxEntry,
   type MultiplayerPeerEvents,
   type MultiplayerPeerOptions,
+  type SignalEmitter,
+  type Unsubscribe,
 } from './multiplayer-peer.js'
-export type { Unsubscribe } from 'nanoevents'

@@ -1,4 +1,4 @@
-import { createNanoEvents, type Emitter, type Unsubscribe } from 'nanoevents'
+import { createNanoEvents } from 'nanoevents'
 import { plainBytes } from './bytes.js'
 import { ConnectionStatus, TransferMode } from './constants.js'
 import { ErrorCode } from './error-code.js'
@@ -37,6 +37,19 @@ export interface MultiplayerPeerEvents {
    * them. (A wsmp convenience; Godot 4 has no `peer_packet` signal on the peer.)
    */
   packet: (data: Uint8Array, fromPeer: number, channel: number, mode: TransferMode) => void
+}
+
+/** What `on()` returns: call it to unsubscribe. */
+export type Unsubscribe = () => void
+
+/**
+ * @internal The signals' emitter (nanoevents'), typed here so that the published declarations
+ * name no type of an ESM-only dependency.
+ */
+export interface SignalEmitter {
+  events: { [E in keyof MultiplayerPeerEvents]?: MultiplayerPeerEvents[E][] }
+  emit<E extends keyof MultiplayerPeerEvents>(event: E, ...args: Parameters<MultiplayerPeerEvents[E]>): void
+  on<E extends keyof MultiplayerPeerEvents>(event: E, listener: MultiplayerPeerEvents[E]): Unsubscribe
 }
 
 /** Options every multiplayer peer takes in its constructor; each is also a property. */
@@ -86,7 +99,7 @@ export abstract class MultiplayerPeer extends PacketPeer {
   /** @internal Bumped by `close()` and new sessions so a running poll stops applying stale entries. */
   _epoch = 0
   /** @internal */
-  _events: Emitter<MultiplayerPeerEvents> = createNanoEvents<MultiplayerPeerEvents>()
+  _events: SignalEmitter = createNanoEvents<MultiplayerPeerEvents>()
   private _refuseNewConnections = false
   private _transferChannel = 0
   private _transferMode: TransferMode = TransferMode.RELIABLE

@@ -1,13 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import {
-  ConnectionStatus,
-  ErrorCode,
-  MAX_PEER_ID,
-  TARGET_PEER_BROADCAST,
-  TARGET_PEER_SERVER,
-  TransferMode,
-  errorName,
-} from '@wsmp/core'
+import { ConnectionStatus, ErrorCode, MAX_PEER_ID, TARGET_PEER_BROADCAST, TARGET_PEER_SERVER, TransferMode, errorName } from '@wsmp/core'
 
 // Godot 4's @GlobalScope.Error, in order (core/error/error_list.h). Index = number.
 const GODOT_ERRORS = [

@@ -19,7 +19,13 @@ import {
   rewriteSysPeer,
 } from '@wsmp/core'
 
-const hex = (text: string): Uint8Array => Uint8Array.from(text.split(/\s+/).filter(Boolean).map((b) => parseInt(b, 16)))
+const hex = (text: string): Uint8Array =>
+  Uint8Array.from(
+    text
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((b) => parseInt(b, 16)),
+  )
 const toHex = (data: Uint8Array): string => [...data].map((b) => b.toString(16).padStart(2, '0')).join(' ')
 
 describe('constants', () => {

@@ -32,7 +32,11 @@ for (const [type, Ctor] of typed) {
     decode: (d) => new Ctor(d.slice().buffer),
   })
 }
-codec.register({ type: VarExtType.MAP, encode: (v) => (v instanceof Map ? oracleEncoder.encode([...v]) : null), decode: (d) => new Map(oracleDecoder.decode(d) as [unknown, unknown][]) })
+codec.register({
+  type: VarExtType.MAP,
+  encode: (v) => (v instanceof Map ? oracleEncoder.encode([...v]) : null),
+  decode: (d) => new Map(oracleDecoder.decode(d) as [unknown, unknown][]),
+})
 codec.register({ type: VarExtType.SET, encode: (v) => (v instanceof Set ? oracleEncoder.encode([...v]) : null), decode: (d) => new Set(oracleDecoder.decode(d) as unknown[]) })
 codec.register({ type: VarExtType.ARRAY_BUFFER, encode: (v) => (v instanceof ArrayBuffer ? new Uint8Array(v) : null), decode: (d) => d.slice().buffer })
 const oracleEncoder = new Encoder({ extensionCodec: codec })
@@ -65,11 +69,51 @@ const samples: [string, unknown][] = [
   ['fixmap, map16', [{}, { a: 1 }, Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`k${i}`, i]))]],
   ['nested objects', { player: { id: 7, pos: [1.5, -2.25], name: 'ann', tags: ['a', 'b'], alive: true, parent: null } }],
   ['bigint', [0n, -1n, 12345678901234567890123456789n, -(2n ** 70n)]],
-  ['typed arrays', [new Int8Array([-1, 2]), new Uint8ClampedArray([0, 255]), new Int16Array([-300, 300]), new Uint16Array([65535]), new Int32Array([-(2 ** 31)]), new Uint32Array([2 ** 32 - 1]), new Float32Array([1.5, -0.25]), new Float64Array([Math.E]), new BigInt64Array([-5n]), new BigUint64Array([2n ** 64n - 1n])]],
-  ['typed arrays of every ext length', [new Int8Array(1), new Int8Array(2), new Int8Array(3), new Int16Array(2), new Float64Array(1), new Float64Array(2), new Int8Array(17), new Int8Array(300), new Int8Array(70000)]],
-  ['Map and Set', [new Map<unknown, unknown>([['a', 1], [2, [3]], [{ k: 1 }, new Set([1])]]), new Set(['x', 1, null])]],
+  [
+    'typed arrays',
+    [
+      new Int8Array([-1, 2]),
+      new Uint8ClampedArray([0, 255]),
+      new Int16Array([-300, 300]),
+      new Uint16Array([65535]),
+      new Int32Array([-(2 ** 31)]),
+      new Uint32Array([2 ** 32 - 1]),
+      new Float32Array([1.5, -0.25]),
+      new Float64Array([Math.E]),
+      new BigInt64Array([-5n]),
+      new BigUint64Array([2n ** 64n - 1n]),
+    ],
+  ],
+  [
+    'typed arrays of every ext length',
+    [
+      new Int8Array(1),
+      new Int8Array(2),
+      new Int8Array(3),
+      new Int16Array(2),
+      new Float64Array(1),
+      new Float64Array(2),
+      new Int8Array(17),
+      new Int8Array(300),
+      new Int8Array(70000),
+    ],
+  ],
+  [
+    'Map and Set',
+    [
+      new Map<unknown, unknown>([
+        ['a', 1],
+        [2, [3]],
+        [{ k: 1 }, new Set([1])],
+      ]),
+      new Set(['x', 1, null]),
+    ],
+  ],
   ['ArrayBuffer', new Uint8Array([5, 6, 7]).buffer],
-  ['dates (timestamp 32, 64, 96)', [new Date(0), new Date(1_700_000_000_000), new Date(1_700_000_000_123), new Date(2 ** 32 * 1000 + 5), new Date(-1), new Date(-86_400_000 * 365 * 100), new Date(8.64e15)]],
+  [
+    'dates (timestamp 32, 64, 96)',
+    [new Date(0), new Date(1_700_000_000_000), new Date(1_700_000_000_123), new Date(2 ** 32 * 1000 + 5), new Date(-1), new Date(-86_400_000 * 365 * 100), new Date(8.64e15)],
+  ],
 ]
 
 describe('the MessagePack var codec against an independently configured @msgpack/msgpack', () => {
@@ -105,7 +149,11 @@ describe('the MessagePack var codec against an independently configured @msgpack
     const value = fc.letrec((tie) => ({
       any: fc.oneof({ depthSize: 'small' }, scalar, tie('array'), tie('object')),
       array: fc.array(tie('any'), { maxLength: 20 }),
-      object: fc.dictionary(fc.string({ maxLength: 10 }).filter((k) => k !== '__proto__'), tie('any'), { maxKeys: 20 }),
+      object: fc.dictionary(
+        fc.string({ maxLength: 10 }).filter((k) => k !== '__proto__'),
+        tie('any'),
+        { maxKeys: 20 },
+      ),
     })).any
     fc.assert(
       fc.property(value, (v) => {
@@ -147,7 +195,7 @@ describe('the MessagePack var codec against an independently configured @msgpack
       }
     }
     // 100 levels is fine; 101 is not.
-    expect(encodeVar((deep[0] as unknown[])).ok).toBe(true)
+    expect(encodeVar(deep[0] as unknown[]).ok).toBe(true)
   })
 
   it('never throws on bad bytes: ERR_INVALID_DATA with a reason', () => {

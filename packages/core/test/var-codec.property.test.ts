@@ -40,18 +40,13 @@ const typedArray = fc.oneof(
 
 /** Values built from everything wsmp's codec promises to round trip, nested. */
 const richValue = fc.letrec((tie) => ({
-  value: fc.oneof(
-    { depthSize: 'small', withCrossShrink: true },
-    scalar,
-    typedArray,
-    fc.uint8Array({ maxLength: 16 }),
-    tie('array'),
-    tie('object'),
-    tie('map'),
-    tie('set'),
-  ),
+  value: fc.oneof({ depthSize: 'small', withCrossShrink: true }, scalar, typedArray, fc.uint8Array({ maxLength: 16 }), tie('array'), tie('object'), tie('map'), tie('set')),
   array: fc.array(tie('value'), { maxLength: 4 }),
-  object: fc.dictionary(fc.string().filter((k) => k !== '__proto__'), tie('value'), { maxKeys: 4, noNullPrototype: true }),
+  object: fc.dictionary(
+    fc.string().filter((k) => k !== '__proto__'),
+    tie('value'),
+    { maxKeys: 4, noNullPrototype: true },
+  ),
   map: fc.array(fc.tuple(scalar, tie('value')), { maxLength: 4 }).map((entries) => new Map(entries)),
   set: fc.array(scalar, { maxLength: 4 }).map((items) => new Set(items)),
 })).value

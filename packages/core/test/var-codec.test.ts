@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import {
-  DEFAULT_ENCODE_BUFFER_MAX_SIZE,
-  ErrorCode,
-  MAX_ENCODE_BUFFER_MAX_SIZE,
-  MIN_ENCODE_BUFFER_MAX_SIZE,
-  decodeVar,
-  encodeVar,
-} from '@wsmp/core'
+import { DEFAULT_ENCODE_BUFFER_MAX_SIZE, ErrorCode, MAX_ENCODE_BUFFER_MAX_SIZE, MIN_ENCODE_BUFFER_MAX_SIZE, decodeVar, encodeVar } from '@wsmp/core'
 
 function roundTrip(value: unknown): unknown {
   const encoded = encodeVar(value)

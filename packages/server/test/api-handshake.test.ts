@@ -3,21 +3,7 @@ import * as net from 'node:net'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { WebSocket as WsClient } from 'ws'
 import { ConnectionStatus, ErrorCode, WebSocketMultiplayerPeer } from '@wsmp/server'
-import {
-  admitted,
-  bytes,
-  closeEverything,
-  connectClient,
-  drain,
-  onCleanup,
-  plainServer,
-  rawClient,
-  record,
-  startServer,
-  toHex,
-  track,
-  waitFor,
-} from './helpers.js'
+import { admitted, bytes, closeEverything, connectClient, drain, onCleanup, plainServer, rawClient, record, startServer, toHex, track, waitFor } from './helpers.js'
 
 afterEach(() => {
   closeEverything()
@@ -87,7 +73,7 @@ describe('handshakeHeaders', () => {
     expect(fake.requests[0]?.headers['x-game']).toBe('demo')
   })
 
-  it("a server adds them to its 101 response", async () => {
+  it('a server adds them to its 101 response', async () => {
     const { url } = await startServer({ handshakeHeaders: ['X-Server: wsmp', 'Set-Cookie: s=1'] })
     const answer = await upgradeStatus(url)
     expect(answer.status).toBe(101)
@@ -267,7 +253,7 @@ describe("framing 'raw'", () => {
     expect(aLog).toEqual([]) // never told about b
   })
 
-  it("on the wire: the id, then each message is one packet", async () => {
+  it('on the wire: the id, then each message is one packet', async () => {
     const { server, url } = await startServer({ framing: 'raw' })
     const raw = await rawClient(url)
     await raw.waitMessages(1, 'the id')

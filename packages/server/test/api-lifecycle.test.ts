@@ -1,18 +1,7 @@
 import * as net from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ConnectionStatus, ErrorCode, TLSOptions, WebSocketMultiplayerPeer } from '@wsmp/server'
-import {
-  admitted,
-  bytes,
-  closeEverything,
-  connectClient,
-  deadPort,
-  plainServer,
-  record,
-  startServer,
-  track,
-  waitFor,
-} from './helpers.js'
+import { admitted, bytes, closeEverything, connectClient, deadPort, plainServer, record, startServer, track, waitFor } from './helpers.js'
 
 afterEach(closeEverything)
 
@@ -167,7 +156,13 @@ describe('createClient', () => {
   })
 
   it('an invalid id message fails the connection', async () => {
-    for (const id of [[1, 0, 0, 0], [0, 0, 0, 0], [255, 255, 255, 255], [2, 0, 0], [2, 0, 0, 0, 0]]) {
+    for (const id of [
+      [1, 0, 0, 0],
+      [0, 0, 0, 0],
+      [255, 255, 255, 255],
+      [2, 0, 0],
+      [2, 0, 0, 0, 0],
+    ]) {
       const fake = await plainServer()
       fake.wss.on('connection', (ws) => ws.send(Uint8Array.from(id)))
       const c = quiet()

@@ -1,17 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { ConnectionStatus, ErrorCode, TransferMode, WebSocketMultiplayerPeer } from '@wsmp/server'
-import {
-  admitted,
-  bytes,
-  closeEverything,
-  connectClient,
-  drain,
-  rawClient,
-  record,
-  startServer,
-  track,
-  waitFor,
-} from './helpers.js'
+import { admitted, bytes, closeEverything, connectClient, drain, rawClient, record, startServer, track, waitFor } from './helpers.js'
 
 afterEach(() => {
   closeEverything()
@@ -64,7 +53,12 @@ describe('getAvailablePacketCount, getPacket, getPacketError', () => {
     expect(() => c.putPacket('text' as never)).toThrow(TypeError)
     await waitFor(() => server.getAvailablePacketCount() === 4, [server], 'four packets')
     const got = [server.getPacket(), server.getPacket(), server.getPacket(), server.getPacket()].map((p) => [...p])
-    expect(got).toEqual([[1, 2], [3, 4], [5, 6], [7, 8]])
+    expect(got).toEqual([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+      [7, 8],
+    ])
   })
 
   it('packets that arrived before the server went stay readable on the client', async () => {
@@ -86,7 +80,13 @@ describe('putVar / getVar', () => {
   const values: [string, unknown][] = [
     ['nested objects', { player: { name: 'ada', pos: [1.5, -2], tags: ['a', 'b'], meta: { hp: 100, alive: true, none: null } } }],
     ['typed arrays', { f32: new Float32Array([1.5, 2.25]), i16: new Int16Array([-3, 4]), u64: new BigUint64Array([2n ** 64n - 1n]) }],
-    ['Map and Set', new Map<unknown, unknown>([['k', new Set([1, 2])], [7, { deep: new Map([['x', 1]]) }]])],
+    [
+      'Map and Set',
+      new Map<unknown, unknown>([
+        ['k', new Set([1, 2])],
+        [7, { deep: new Map([['x', 1]]) }],
+      ]),
+    ],
     ['bigint', -(2n ** 100n)],
     ['binary', Uint8Array.from([0, 1, 254, 255])],
     ['a string', 'héllo wörld ✓'],
@@ -233,7 +233,7 @@ describe('the poll contract', () => {
 })
 
 describe("the 'packet' event and autoPoll", () => {
-  it("while it has listeners, packets go to them (data, from, channel, mode) instead of the queue", async () => {
+  it('while it has listeners, packets go to them (data, from, channel, mode) instead of the queue', async () => {
     const { server, url } = await startServer()
     const c = await connectClient(url, {}, [server])
     const got: [string, number, number, number][] = []

@@ -1,12 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import {
-  ConnectionStatus,
-  DEFAULT_HANDSHAKE_TIMEOUT,
-  ErrorCode,
-  TransferMode,
-  WebSocketMultiplayerPeer,
-  WebSocketMultiplayerPeer as FromServer,
-} from '@wsmp/server'
+import { ConnectionStatus, DEFAULT_HANDSHAKE_TIMEOUT, ErrorCode, TransferMode, WebSocketMultiplayerPeer, WebSocketMultiplayerPeer as FromServer } from '@wsmp/server'
 import * as client from '@wsmp/client'
 import * as core from '@wsmp/core'
 import * as server from '@wsmp/server'

@@ -1,7 +1,15 @@
 import * as http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { ConnectionStatus, ErrorCode, WebSocketMultiplayerPeer, WebSocketPeer, type HandshakeRequest, type ServerPeerOptions, type WebSocketMultiplayerPeerOptions } from '@wsmp/server'
+import {
+  ConnectionStatus,
+  ErrorCode,
+  WebSocketMultiplayerPeer,
+  WebSocketPeer,
+  type HandshakeRequest,
+  type ServerPeerOptions,
+  type WebSocketMultiplayerPeerOptions,
+} from '@wsmp/server'
 import { bytes, closeAll, drain, startServer, track, waitFor } from './helpers.js'
 
 afterEach(closeAll)
@@ -11,7 +19,11 @@ afterEach(() => {
 })
 
 /** Starts a client and polls it (and the server) until it connects or fails. */
-async function attempt(url: string, server: WebSocketMultiplayerPeer, options: WebSocketMultiplayerPeerOptions = {}): Promise<{ client: WebSocketMultiplayerPeer; failure: string | null }> {
+async function attempt(
+  url: string,
+  server: WebSocketMultiplayerPeer,
+  options: WebSocketMultiplayerPeerOptions = {},
+): Promise<{ client: WebSocketMultiplayerPeer; failure: string | null }> {
   const client = track(new WebSocketMultiplayerPeer({ logger: null, ...options }))
   let failure: string | null = null
   client.on('connection_failed', (reason) => {
@@ -29,10 +41,13 @@ async function hooked(onHandshake: ServerPeerOptions['onHandshake'], options: Se
 describe('onHandshake', () => {
   it('sees the request URL and query, headers, offered subprotocols and remote address', async () => {
     const seen: HandshakeRequest[] = []
-    const { server, url } = await hooked((request) => {
-      seen.push(request)
-      return true
-    }, { supportedProtocols: ['wsmp'] })
+    const { server, url } = await hooked(
+      (request) => {
+        seen.push(request)
+        return true
+      },
+      { supportedProtocols: ['wsmp'] },
+    )
     const { client, failure } = await attempt(`${url}/play/room?token=abc&x=1`, server, {
       handshakeHeaders: ['X-Player: alice'],
       supportedProtocols: ['v2.wsmp', 'wsmp'],

@@ -90,7 +90,12 @@ export function record(peer: WebSocketMultiplayerPeer): string[] {
 
 /** Bytes from hex text ('07 03 ff'). */
 export function hex(text: string): Uint8Array {
-  return Uint8Array.from(text.split(/\s+/).filter(Boolean).map((b) => parseInt(b, 16)))
+  return Uint8Array.from(
+    text
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((b) => parseInt(b, 16)),
+  )
 }
 
 /** Hex text of bytes ('07 03 ff'). */

@@ -64,11 +64,14 @@ describe('WebSocket protocol violations', () => {
     const attacks: [string, (raw: RawTcp) => void][] = [
       ['unmasked frame', (raw) => raw.write(Buffer.from([0x82, 0x02, 0x03, 0x41]))],
       ['reserved opcode 3', (raw) => raw.write(clientFrame(0x3, Uint8Array.from([0x03, 0x41])))],
-      ['RSV1 without an extension', (raw) => {
-        const frame = clientFrame(0x2, Uint8Array.from([0x03, 0x41]))
-        frame[0] = (frame[0] as number) | 0x40
-        raw.write(frame)
-      }],
+      [
+        'RSV1 without an extension',
+        (raw) => {
+          const frame = clientFrame(0x2, Uint8Array.from([0x03, 0x41]))
+          frame[0] = (frame[0] as number) | 0x40
+          raw.write(frame)
+        },
+      ],
       ['ping of 126 bytes', (raw) => raw.write(clientFrame(0x9, new Uint8Array(126)))],
       ['fragmented ping', (raw) => raw.write(clientFrame(0x9, new Uint8Array(4), { fin: false }))],
       ['continuation without a start', (raw) => raw.write(clientFrame(0x0, Uint8Array.from([0x03, 0x41])))],
@@ -99,8 +102,16 @@ describe('malformed upgrade requests', () => {
       ['no key', 400, `GET / HTTP/1.1\r\n${host}Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n`],
       ['a bad key', 400, `GET / HTTP/1.1\r\n${host}Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: short\r\nSec-WebSocket-Version: 13\r\n\r\n`],
       ['version 99', 400, `GET / HTTP/1.1\r\n${host}Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 99\r\n\r\n`],
-      ['POST upgrade', 405, `POST / HTTP/1.1\r\n${host}Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\nContent-Length: 0\r\n\r\n`],
-      ['headers over 16 KiB', 431, `GET / HTTP/1.1\r\n${host}X-Pad: ${'a'.repeat(20_000)}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`],
+      [
+        'POST upgrade',
+        405,
+        `POST / HTTP/1.1\r\n${host}Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\nContent-Length: 0\r\n\r\n`,
+      ],
+      [
+        'headers over 16 KiB',
+        431,
+        `GET / HTTP/1.1\r\n${host}X-Pad: ${'a'.repeat(20_000)}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      ],
       ['not HTTP (a TLS hello)', 400, '\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n'],
     ]
     const raws = requests.map(([, , request]) => {
@@ -108,7 +119,14 @@ describe('malformed upgrade requests', () => {
       raw.write(request)
       return raw
     })
-    await until(() => raws.every((r) => r.ended), () => `every broken request to be closed (open: ${requests.filter((_, i) => !raws[i]?.ended).map(([n]) => n).join(', ')})`)
+    await until(
+      () => raws.every((r) => r.ended),
+      () =>
+        `every broken request to be closed (open: ${requests
+          .filter((_, i) => !raws[i]?.ended)
+          .map(([n]) => n)
+          .join(', ')})`,
+    )
     // Each got an HTTP error status, then the connection closed: never 101, never an id.
     expect(raws.map((r, i) => [requests[i]?.[0], r.response.split('\r\n')[0], r.id])).toEqual(
       requests.map(([name, status]) => [name, `HTTP/1.1 ${status} ${STATUS_CODES[status]}`, 0]),

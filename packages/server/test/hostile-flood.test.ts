@@ -54,7 +54,11 @@ describe('floods', () => {
 
     // The application polls again: the flood arrives whole and in order, reading resumes.
     s.traffic.pollServer = true
-    await until(() => s.traffic.serverReceiver.foreign.length === COUNT, () => `the whole flood (${s.traffic.serverReceiver.foreign.length} of ${COUNT})`, 30_000)
+    await until(
+      () => s.traffic.serverReceiver.foreign.length === COUNT,
+      () => `the whole flood (${s.traffic.serverReceiver.foreign.length} of ${COUNT})`,
+      30_000,
+    )
     const seqs = s.traffic.serverReceiver.foreign.map((p) => seqOf(p.data))
     expect(seqs.every((seq, i) => seq === i)).toBe(true)
     expect(s.traffic.serverReceiver.foreign.every((p) => p.from === flooder.id && p.data.length === SIZE)).toBe(true)
@@ -102,7 +106,11 @@ describe('floods', () => {
     for (let i = 0; i < COUNT; i++) flooder.send(seqPacket(i, 100, [0x07, 0x03, ...target, 0x03]))
     const r = s.traffic.receivers[0]
     if (!r) throw new Error('no receiver')
-    await until(() => r.foreign.length === COUNT || r.serverDisconnected, () => `the victim to get the flood (${r.foreign.length} of ${COUNT})`, 30_000)
+    await until(
+      () => r.foreign.length === COUNT || r.serverDisconnected,
+      () => `the victim to get the flood (${r.foreign.length} of ${COUNT})`,
+      30_000,
+    )
     expect(r.serverDisconnected).toBe(false)
     expect(r.foreign.map((p) => seqOf(p.data)).every((seq, i) => seq === i)).toBe(true)
     expect(r.foreign.every((p) => p.from === flooder.id)).toBe(true)
@@ -122,13 +130,17 @@ describe('floods', () => {
     const peer = s.server.getPeer(slow.id)
     if (!peer) throw new Error('no slow peer')
     // Bounded: at most 64 MiB of relays, sent as the flooder's buffer drains.
-    await until(() => {
-      while (flooder.ws.bufferedAmount < 1_000_000 && sent < 2000 && peer.getReadyState() === WebSocketPeer.State.OPEN) {
-        flooder.send(relay)
-        sent++
-      }
-      return peer.getReadyState() !== WebSocketPeer.State.OPEN
-    }, () => `the slow client to be cut (${sent} relays sent)`, 30_000)
+    await until(
+      () => {
+        while (flooder.ws.bufferedAmount < 1_000_000 && sent < 2000 && peer.getReadyState() === WebSocketPeer.State.OPEN) {
+          flooder.send(relay)
+          sent++
+        }
+        return peer.getReadyState() !== WebSocketPeer.State.OPEN
+      },
+      () => `the slow client to be cut (${sent} relays sent)`,
+      30_000,
+    )
     await until(() => s.traffic.serverReceiver.events.includes(`-${slow.id}`), 'peer_disconnected of the slow client')
     // Counted once; the flooder was not blamed (relays still in flight to the departed peer are
     // dropped as absent_target) and stays connected.
@@ -154,14 +166,18 @@ describe('floods', () => {
     let sent = 0
     let maxBuffered = 0
     // Bounded: at most 200 batches (26 MB of pings).
-    await until(() => {
-      maxBuffered = Math.max(maxBuffered, peer.getCurrentOutboundBufferedAmount())
-      while (!raw.ended && raw.socket.writableLength < 1_000_000 && sent < 200) {
-        raw.socket.write(batch)
-        sent++
-      }
-      return raw.ended || peer.getReadyState() === WebSocketPeer.State.CLOSED
-    }, 'the ping flooder to be cut', 30_000)
+    await until(
+      () => {
+        maxBuffered = Math.max(maxBuffered, peer.getCurrentOutboundBufferedAmount())
+        while (!raw.ended && raw.socket.writableLength < 1_000_000 && sent < 200) {
+          raw.socket.write(batch)
+          sent++
+        }
+        return raw.ended || peer.getReadyState() === WebSocketPeer.State.CLOSED
+      },
+      'the ping flooder to be cut',
+      30_000,
+    )
     expect(sent).toBeLessThan(200)
     // The pongs owed to it never grew past a bounded amount.
     expect(maxBuffered).toBeLessThan(1024 * 1024)

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { DropReason, type WebSocketMultiplayerPeer } from '@wsmp/server'
-import { closeAll, startServer } from './helpers.js'
+import { closeAll } from './helpers.js'
 import { RawWs, finish, scene, stopTraffic, until, type Traffic } from './hostile-helpers.js'
 
 /**

@@ -122,10 +122,7 @@ describe('server decode path under fast-check', () => {
     const ids = s.traffic.clientIds
     let absent = 2
     while (ids.includes(absent) || absent === offender.id) absent++
-    const target = fc.oneof(
-      fc.constantFrom(0, 1, -1, offender.id, -offender.id, absent, ...ids, ...ids.map((id) => -id)),
-      fc.integer({ min: -0x80000000, max: 0x7fffffff }),
-    )
+    const target = fc.oneof(fc.constantFrom(0, 1, -1, offender.id, -offender.id, absent, ...ids, ...ids.map((id) => -id)), fc.integer({ min: -0x80000000, max: 0x7fffffff }))
     const inner = fc.oneof(
       fc.uint8Array({ maxLength: 6 }),
       fc.uint8Array({ minLength: 1, maxLength: 8 }).map((p) => Uint8Array.from([0x03, ...p])),
@@ -171,9 +168,7 @@ describe('server decode path under fast-check', () => {
         expect(serverGot).toEqual(expected.server)
         expect(minus(s.server.getPeerStats(offender.id)?.dropped ?? {}, dropsBefore)).toEqual(expected.offenderDrops)
         receivers.forEach(([id, r], i) => {
-          const got = r.foreign
-            .slice(clientMarks[i])
-            .filter((p) => Buffer.from(p.data).toString() !== `end ${run}`)
+          const got = r.foreign.slice(clientMarks[i]).filter((p) => Buffer.from(p.data).toString() !== `end ${run}`)
           expect(got.every((p) => p.from === offender.id)).toBe(true)
           expect(got.map((p) => hex(p.data))).toEqual(expected.clients.get(id)!.packets)
           const client = s.traffic.clients[i]!

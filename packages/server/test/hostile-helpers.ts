@@ -308,7 +308,11 @@ export class Traffic {
     this.sending = false
     const wasPolling = this.pollServer
     this.pollServer = true
-    await until(() => this.complete(), () => `every well-behaved packet to arrive (${this.violations.slice(0, 3).join('; ')})`, timeoutMs)
+    await until(
+      () => this.complete(),
+      () => `every well-behaved packet to arrive (${this.violations.slice(0, 3).join('; ')})`,
+      timeoutMs,
+    )
     this.pollServer = wasPolling
     const n = this.clients.length
     return this.sentServer + this.sentBroadcast.reduce((a, b) => a + b, 0) * n + this.sentUnicast.reduce((a, b) => a + b, 0)
@@ -581,10 +585,13 @@ export async function finish(s: Scene, offenders: { ws: WebSocket }[] = [], sock
   for (const o of offenders) o.ws.terminate()
   for (const socket of sockets) socket.destroy()
   const all = () => [...tableProblems(s.server, s.traffic), ...s.traffic.problems()]
-  await until(() => {
-    s.traffic.pollAll()
-    return all().length === 0
-  }, () => `only the well-behaved peers to be left (${all().join('; ')})`)
+  await until(
+    () => {
+      s.traffic.pollAll()
+      return all().length === 0
+    },
+    () => `only the well-behaved peers to be left (${all().join('; ')})`,
+  )
   const grown = heapUsedAfterGc() - s.baseline
   if (process.env.HOSTILE_HEAP_LOG) console.log(`heap: ${(grown / 1048576).toFixed(2)} MiB over the baseline`)
   expect(grown).toBeLessThan(HEAP_SLACK)

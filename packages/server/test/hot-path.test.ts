@@ -34,7 +34,10 @@ describe('broadcast frames are shared by all receivers', () => {
     const options = { inboundBufferSize: BIG, outboundBufferSize: BIG }
     const { server, url } = await startServer(options)
     const clients = [await connectClient(url, options, [server]), await connectClient(url, options, [server]), await connectClient(url, options, [server])]
-    await admitted(server, clients.map((c) => c.getUniqueId()))
+    await admitted(
+      server,
+      clients.map((c) => c.getUniqueId()),
+    )
     const [sender, ...receivers] = clients as [WebSocketMultiplayerPeer, ...WebSocketMultiplayerPeer[]]
     // Everyone but the server (-1), and everyone (0): both go through the shared-frame loop.
     for (const [i, size] of RELAY_SIZES.entries()) {
@@ -60,7 +63,10 @@ describe('broadcast frames are shared by all receivers', () => {
     const options = { inboundBufferSize: BIG, outboundBufferSize: BIG }
     const { server, url } = await startServer(options)
     const clients = [await connectClient(url, options, [server]), await connectClient(url, options, [server])]
-    await admitted(server, clients.map((c) => c.getUniqueId()))
+    await admitted(
+      server,
+      clients.map((c) => c.getUniqueId()),
+    )
     server.setTargetPeer(TARGET_PEER_BROADCAST)
     for (const [i, size] of DIRECT_SIZES.entries()) expect(server.putPacket(payload(size, i))).toBe(ErrorCode.OK)
     const got = clients.map(() => [] as [number, Uint8Array][])
@@ -83,7 +89,10 @@ describe('batched writes', () => {
   it('many packets written in one callback (well past one batch) all arrive, in order', async () => {
     const { server, url } = await startServer({ outboundBufferSize: 0 })
     const clients = [await connectClient(url, {}, [server]), await connectClient(url, {}, [server])]
-    await admitted(server, clients.map((c) => c.getUniqueId()))
+    await admitted(
+      server,
+      clients.map((c) => c.getUniqueId()),
+    )
     server.setTargetPeer(TARGET_PEER_BROADCAST)
     const count = 2000 // 2000 × 101 bytes: about 12 batches of 16 KiB per connection
     for (let i = 0; i < count; i++) expect(server.putPacket(payload(100, i))).toBe(ErrorCode.OK)

@@ -1,14 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import {
-  CloseCode,
-  ConnectionStatus,
-  DEFAULT_OUTBOUND_BUFFER_SIZE,
-  ErrorCode,
-  TransferMode,
-  WebSocketMultiplayerPeer,
-  WebSocketPeer,
-} from '@wsmp/server'
+import { CloseCode, ConnectionStatus, DEFAULT_OUTBOUND_BUFFER_SIZE, ErrorCode, TransferMode, WebSocketMultiplayerPeer, WebSocketPeer } from '@wsmp/server'
 import { closeAll, connectClient, startServer, track, waitFor } from './helpers.js'
 
 afterEach(closeAll)
@@ -137,7 +129,10 @@ describe('outboundBufferSize', () => {
 
     slow.resume()
     await waitFor(() => slow.packets.length === refused, [server], 'the slow client to read everything sent')
-    expectSequence(slow.packets.map((p) => p.seq), refused)
+    expectSequence(
+      slow.packets.map((p) => p.seq),
+      refused,
+    )
     await waitFor(() => peer.getCurrentOutboundBufferedAmount() === 0, [server], 'the buffer to drain')
     // Room again: the refused packet can be sent now.
     expect(server.putPacket(numbered(refused))).toBe(ErrorCode.OK)
@@ -211,7 +206,10 @@ describe('outboundBufferSize', () => {
       // The consumer reads again; the server is not polled: the socket's drain sends the held ones.
       slow.resume()
       await waitFor(() => slow.packets.length === reliable + 2, [], 'the reliable packets and the two held ones')
-      expectSequence(slow.packets.slice(0, reliable).map((p) => p.seq), reliable)
+      expectSequence(
+        slow.packets.slice(0, reliable).map((p) => p.seq),
+        reliable,
+      )
       expect(slow.packets.slice(reliable).map((p) => p.seq)).toEqual([200_002, 300_001])
       expect(slow.packets.some((p) => p.tag === 0xee)).toBe(false)
       expect(peer._heldCount).toBe(0)
@@ -276,7 +274,10 @@ describe('outboundBufferSize', () => {
 
 describe('slow consumers of broadcasts and relays', () => {
   /** Two healthy clients that read every packet as it comes (auto-poll + listener). */
-  async function healthyPair(url: string, server: WebSocketMultiplayerPeer): Promise<{ clients: WebSocketMultiplayerPeer[]; got: Map<WebSocketMultiplayerPeer, Received[]>; left: Map<WebSocketMultiplayerPeer, number[]> }> {
+  async function healthyPair(
+    url: string,
+    server: WebSocketMultiplayerPeer,
+  ): Promise<{ clients: WebSocketMultiplayerPeer[]; got: Map<WebSocketMultiplayerPeer, Received[]>; left: Map<WebSocketMultiplayerPeer, number[]> }> {
     const clients = [await connectClient(url, { autoPoll: true }, [server]), await connectClient(url, { autoPoll: true }, [server])]
     const got = new Map<WebSocketMultiplayerPeer, Received[]>()
     const left = new Map<WebSocketMultiplayerPeer, number[]>()
@@ -323,8 +324,15 @@ describe('slow consumers of broadcasts and relays', () => {
     await waitFor(() => serverLeft.includes(slow.id), [server], 'peer_disconnected for the slow peer')
     expect(server.getStats().dropped.outbound_full).toBe(1)
     for (const client of clients) {
-      await waitFor(() => (got.get(client) as Received[]).length === sent + 3 && (left.get(client) as number[]).includes(slow.id), [server], 'the healthy clients to get everything')
-      expectSequence((got.get(client) as Received[]).map((p) => p.seq), sent + 3)
+      await waitFor(
+        () => (got.get(client) as Received[]).length === sent + 3 && (left.get(client) as number[]).includes(slow.id),
+        [server],
+        'the healthy clients to get everything',
+      )
+      expectSequence(
+        (got.get(client) as Received[]).map((p) => p.seq),
+        sent + 3,
+      )
       expect(client.getConnectionStatus()).toBe(ConnectionStatus.CONNECTED)
     }
 
@@ -332,7 +340,10 @@ describe('slow consumers of broadcasts and relays', () => {
     slow.resume()
     await waitFor(() => slow.close !== null, [server], 'the slow client to see the close')
     expect(slow.close).toEqual({ code: CloseCode.OUTBOUND_BUFFER_FULL, reason: 'outbound buffer full' })
-    expectSequence(slow.packets.map((p) => p.seq), slow.packets.length)
+    expectSequence(
+      slow.packets.map((p) => p.seq),
+      slow.packets.length,
+    )
     expect(slow.packets.length).toBeLessThan(sent)
   })
 
@@ -366,7 +377,10 @@ describe('slow consumers of broadcasts and relays', () => {
     expect(server.getStats().dropped.outbound_full).toBe(1)
 
     await waitFor(() => (got.get(other) as Received[]).length === sent && (left.get(other) as number[]).includes(slow.id), [server], 'the other client to get every relayed packet')
-    expectSequence((got.get(other) as Received[]).map((p) => p.seq), sent)
+    expectSequence(
+      (got.get(other) as Received[]).map((p) => p.seq),
+      sent,
+    )
     expect((got.get(other) as Received[]).every((p) => p.from === sender.getUniqueId())).toBe(true)
     expect(sender.getConnectionStatus()).toBe(ConnectionStatus.CONNECTED)
     slow.resume()

@@ -85,7 +85,11 @@ describe('maxQueuedPackets', () => {
     for (let seq = 0; seq < COUNT; seq++) expect(client.putPacket(numbered(seq))).toBe(ErrorCode.OK)
 
     // The server does not poll: its inbox holds at most the limit (plus one socket read).
-    await observeBackpressure(() => onServer.getStats().packetsIn, () => toServer.getCurrentOutboundBufferedAmount(), 300)
+    await observeBackpressure(
+      () => onServer.getStats().packetsIn,
+      () => toServer.getCurrentOutboundBufferedAmount(),
+      300,
+    )
     expect(onServer.getStats().dropped).toEqual({})
 
     const largest = await drainInOrder(server, id)
@@ -106,7 +110,11 @@ describe('maxQueuedPackets', () => {
     server.setTargetPeer(id)
     for (let seq = 0; seq < COUNT; seq++) expect(server.putPacket(numbered(seq))).toBe(ErrorCode.OK)
 
-    await observeBackpressure(() => toServer.getStats().packetsIn - before, () => onServer.getCurrentOutboundBufferedAmount(), 300)
+    await observeBackpressure(
+      () => toServer.getStats().packetsIn - before,
+      () => onServer.getCurrentOutboundBufferedAmount(),
+      300,
+    )
     const largest = await drainInOrder(client, 1)
     expect(largest).toBeLessThanOrEqual(LIMIT + SLACK)
     expect(toServer.getStats().dropped).toEqual({})
@@ -134,7 +142,11 @@ describe('maxQueuedPackets', () => {
     onServer.maxQueuedPackets = LIMIT
     client.setTargetPeer(1)
     for (let seq = 0; seq < COUNT; seq++) expect(client.putPacket(numbered(seq))).toBe(ErrorCode.OK)
-    await observeBackpressure(() => onServer.getStats().packetsIn, () => (client.getPeer(1) as WebSocketPeer).getCurrentOutboundBufferedAmount(), 200)
+    await observeBackpressure(
+      () => onServer.getStats().packetsIn,
+      () => (client.getPeer(1) as WebSocketPeer).getCurrentOutboundBufferedAmount(),
+      200,
+    )
     // Raising the limit past the flood lets the socket be read through without the application reading.
     onServer.maxQueuedPackets = COUNT + 10
     await waitFor(() => onServer.getStats().packetsIn === COUNT, [], 'the socket to be read to the end', 30_000)

@@ -1,21 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { ConnectionStatus, DropReason, ErrorCode } from '@wsmp/server'
-import {
-  admitted,
-  bytes,
-  closeEverything,
-  connectClient,
-  drain,
-  hex,
-  int32Hex,
-  plainServer,
-  rawClient,
-  record,
-  startServer,
-  toHex,
-  waitFor,
-  type RawClient,
-} from './helpers.js'
+import { admitted, bytes, closeEverything, connectClient, drain, hex, int32Hex, plainServer, rawClient, record, startServer, toHex, waitFor, type RawClient } from './helpers.js'
 
 afterEach(closeEverything)
 
@@ -81,7 +66,7 @@ describe('server → client bytes', () => {
     expect(raw.messages[1]?.isBinary).toBe(true)
   })
 
-  it('with serverRelay = false, nothing but the id and the server\'s packets', async () => {
+  it("with serverRelay = false, nothing but the id and the server's packets", async () => {
     const { server, url } = await startServer({ serverRelay: false })
     const first = await godotClient(url)
     const second = await godotClient(url)
