@@ -8,5 +8,6 @@ export {
   type HandshakeVerdict,
   type ServerPeerOptions,
 } from './websocket-multiplayer-peer.js'
+export { Acceptor } from './acceptor.js'
 export { ServerRole } from './server-role.js'
 export { ServerSocketDriver } from './server-socket.js'

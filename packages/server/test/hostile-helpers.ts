@@ -27,13 +27,13 @@ export interface ServerInternals {
 
 /** The tables of the server's role (empty ones when it is not serving) and its queues. */
 export function internals(server: WebSocketMultiplayerPeer): ServerInternals {
-  const role = (server as unknown as { _role: Partial<ServerInternals> | null })._role ?? {}
+  const role = (server as unknown as { _role: (Partial<ServerInternals> & { _acceptor?: { _handshaking: ServerInternals['_handshaking'] } | null }) | null })._role ?? {}
   const queues = server as unknown as { _inbox: unknown[]; _queue: { length: number } }
   return {
     _peers: role._peers ?? new Map(),
     _pending: role._pending ?? new Map(),
     _retiring: role._retiring ?? new Set(),
-    _handshaking: role._handshaking ?? new Map(),
+    _handshaking: role._acceptor?._handshaking ?? new Map(),
     _inbox: queues._inbox,
     _queue: queues._queue,
   }
