@@ -2,7 +2,8 @@
 //   publint   `publint --strict` on the tarball (package.json fields, exports, files);
 //   attw      `@arethetypeswrong/cli` (types resolve for ESM and CJS under node10, node16 and
 //             bundler, no "Masquerading as ESM"); subpaths that map to a script-tag bundle
-//             (`*.min.js`, e.g. @wsmp/client/wsmp.min.js) are assets, not modules, and are left out;
+//             (`*.min.js`, e.g. @wsmp/client/wsmp.min.js) are assets, not modules, and are left out,
+//             as is @wsmp/client/node (internal: @wsmp/server's socket driver, node16+ only);
 //   manifest  what neither checks: LICENSE (the root's text) and README.md in the tarball, no
 //             `workspace:` range and no `source` condition left, engines.node, repository.directory,
 //             publishConfig.access public, every file the exports map names present.
@@ -77,7 +78,10 @@ try {
     const packed = JSON.parse(execFileSync('tar', ['-xOzf', pkg.tarball, 'package/package.json'], { encoding: 'utf8' }))
     record(pkg.name, 'publint', run(bin('publint'), ['run', pkg.tarball, '--strict']))
     const { assets } = exportTargets(packed)
-    const exclude = assets.length > 0 ? ['--exclude-entrypoints', ...assets] : []
+    // @wsmp/client/node is @wsmp/server's building block (the ws socket driver), not an entry point
+    // for applications; it resolves under node16, nodenext and bundler, not under node10.
+    const internal = pkg.name === '@wsmp/client' ? ['./node'] : []
+    const exclude = assets.length + internal.length > 0 ? ['--exclude-entrypoints', ...assets, ...internal] : []
     record(pkg.name, 'attw', run(bin('attw'), [pkg.tarball, '--profile', 'strict', '--format', 'ascii', '--no-emoji', '--no-color', ...exclude]))
     record(pkg.name, 'manifest', checkManifest(pkg, packed))
   }

@@ -161,10 +161,12 @@ const CJS_SCRIPT = `
 const core = require('@wsmp/core')
 const client = require('@wsmp/client')
 const server = require('@wsmp/server')
+const godot = require('@wsmp/godot')
 const checks = {
   '@wsmp/core': core.ErrorCode.OK === 0 && core.ErrorCode.ERR_BUG === 47 && typeof core.MultiplayerPeer === 'function' && core.TARGET_PEER_SERVER === 1 && typeof core.encodeVar === 'function',
   '@wsmp/client': typeof client.WebSocketMultiplayerPeer === 'function' && typeof client.WebSocketPeer === 'function' && client.ErrorCode === core.ErrorCode && typeof new client.WebSocketMultiplayerPeer().createClient === 'function',
   '@wsmp/server': typeof server.WebSocketMultiplayerPeer === 'function' && typeof server.WebSocketMultiplayerPeer.prototype.createServer === 'function' && typeof server.WebSocketMultiplayerPeer.prototype.attach === 'function' && server.ErrorCode === core.ErrorCode,
+  '@wsmp/godot': typeof godot.encodeVariant === 'function' && typeof godot.Vector2 === 'function' && godot.decodeVariant(godot.encodeVariant(new godot.Vector2(1, 2)).bytes).value.y === 2,
 }
 console.log(JSON.stringify(checks))
 `
@@ -173,7 +175,9 @@ const CJS_TYPES = `
 import core = require('@wsmp/core')
 import client = require('@wsmp/client')
 import server = require('@wsmp/server')
+import godot = require('@wsmp/godot')
 const ok: 0 = core.ErrorCode.OK
+export const vector: godot.Vector2 = new godot.Vector2(1, 2)
 const peer: client.WebSocketMultiplayerPeer = new server.WebSocketMultiplayerPeer()
 export const checked: [number, boolean] = [ok, peer.isServer()]
 `

@@ -16,6 +16,25 @@ const kHandler = Symbol('wsmp.handler')
 const kAwaitingPong = Symbol('wsmp.awaitingPong')
 type Socket = WebSocket & { [kHandler]: SocketHandler; [kAwaitingPong]?: boolean; _socket?: TcpSocket | null }
 
+/**
+ * The part of a `ws` WebSocket the drivers use, as the drivers' signatures name it: the published
+ * declarations then need no `@types/ws`.
+ */
+export interface WsSocket {
+  readonly readyState: number
+  readonly protocol: string
+  readonly bufferedAmount: number
+  send(data: Uint8Array | string, options: { binary: boolean }): void
+  close(code?: number, reason?: string): void
+  terminate(): void
+  ping(): void
+  pause(): void
+  resume(): void
+  on(event: string, listener: (...args: never[]) => void): unknown
+  /** The TCP socket under it (`ws`'s own field). */
+  _socket?: TcpSocket | null
+}
+
 /** The Node TCP socket under a `ws` WebSocket (the part wsmp uses). */
 export interface TcpSocket {
   remoteAddress?: string
@@ -145,18 +164,18 @@ function beat(socket: Socket, seconds: number): void {
  * @internal The driver of `ws` sockets: client connections here, accepted ones in `@wsmp/server`
  * (which extends it with write batching).
  */
-export class NodeSocketDriver implements SocketDriver<WebSocket> {
-  connect(url: string, options: ConnectOptions, handler: SocketHandler): WebSocket {
+export class NodeSocketDriver implements SocketDriver<WsSocket> {
+  connect(url: string, options: ConnectOptions, handler: SocketHandler): WsSocket {
     const socket = new WebSocket(url, options.protocols, clientOptions(options)) as Socket
     socket.on('open', onOpen)
     socket.on('unexpected-response', onUnexpectedResponse)
-    this.adopt(socket, handler)
-    return socket
+    this.adopt(socket as unknown as WsSocket, handler)
+    return socket as unknown as WsSocket
   }
 
   /** Sends `socket`'s events to `handler` (a client socket, or one a server accepted). */
-  adopt(socket: WebSocket, handler: SocketHandler): void {
-    const s = socket as Socket
+  adopt(socket: WsSocket, handler: SocketHandler): void {
+    const s = socket as unknown as Socket
     s[kHandler] = handler
     s.on('message', onMessage)
     s.on('close', onClose)
@@ -164,27 +183,27 @@ export class NodeSocketDriver implements SocketDriver<WebSocket> {
     s.on('pong', onPong)
   }
 
-  send(socket: WebSocket, data: Uint8Array | string, binary: boolean): void {
+  send(socket: WsSocket, data: Uint8Array | string, binary: boolean): void {
     socket.send(data, binary ? BINARY : TEXT)
   }
 
-  hasRoom(socket: WebSocket, size: number, limit: number): boolean {
+  hasRoom(socket: WsSocket, size: number, limit: number): boolean {
     return socket.bufferedAmount + size <= limit
   }
 
-  bufferedAmount(socket: WebSocket): number {
+  bufferedAmount(socket: WsSocket): number {
     return socket.bufferedAmount
   }
 
-  protocol(socket: WebSocket): string {
+  protocol(socket: WsSocket): string {
     return socket.protocol
   }
 
-  close(socket: WebSocket, code: number, reason: string): void {
+  close(socket: WsSocket, code: number, reason: string): void {
     socket.close(code, reason)
   }
 
-  terminate(socket: WebSocket): void {
+  terminate(socket: WsSocket): void {
     socket.terminate()
   }
 
@@ -192,28 +211,28 @@ export class NodeSocketDriver implements SocketDriver<WebSocket> {
     return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999)
   }
 
-  remoteAddress(socket: WebSocket): string {
-    return (socket as Socket)._socket?.remoteAddress ?? ''
+  remoteAddress(socket: WsSocket): string {
+    return (socket as unknown as Socket)._socket?.remoteAddress ?? ''
   }
 
-  remotePort(socket: WebSocket): number {
-    return (socket as Socket)._socket?.remotePort ?? 0
+  remotePort(socket: WsSocket): number {
+    return (socket as unknown as Socket)._socket?.remotePort ?? 0
   }
 
-  setNoDelay(socket: WebSocket, enabled: boolean): void {
-    ;(socket as Socket)._socket?.setNoDelay(enabled)
+  setNoDelay(socket: WsSocket, enabled: boolean): void {
+    ;(socket as unknown as Socket)._socket?.setNoDelay(enabled)
   }
 
-  pause(socket: WebSocket): void {
+  pause(socket: WsSocket): void {
     socket.pause()
   }
 
-  resume(socket: WebSocket): void {
+  resume(socket: WsSocket): void {
     socket.resume()
   }
 
-  startHeartbeat(socket: WebSocket, seconds: number): unknown {
-    const s = socket as Socket
+  startHeartbeat(socket: WsSocket, seconds: number): unknown {
+    const s = socket as unknown as Socket
     s[kAwaitingPong] = false
     const timer = setInterval(() => beat(s, seconds), seconds * 1000)
     timer.unref()
@@ -228,8 +247,8 @@ export class NodeSocketDriver implements SocketDriver<WebSocket> {
    * A TCP socket drains with an event only once its buffer passed Node's high-water mark; below
    * it, `done` runs after `recheckMs` instead.
    */
-  watchDrain(socket: WebSocket, done: () => void, recheckMs: number): void {
-    const tcp = (socket as Socket)._socket
+  watchDrain(socket: WsSocket, done: () => void, recheckMs: number): void {
+    const tcp = (socket as unknown as Socket)._socket
     if (tcp?.writableNeedDrain) {
       tcp.once('drain', done)
     } else {

@@ -1,7 +1,8 @@
 import * as http from 'node:http'
 import * as https from 'node:https'
 import type { Duplex } from 'node:stream'
-import { WebSocketServer, type WebSocket as WsSocket } from 'ws'
+import type { WsSocket } from '@wsmp/client/node'
+import { WebSocketServer } from 'ws'
 import type { HandshakeRequest, WebSocketMultiplayerPeer } from './websocket-multiplayer-peer.js'
 
 
@@ -240,7 +241,7 @@ export class Acceptor {
       socket.destroy()
       return
     }
-    this._webSocketServer().handleUpgrade(req, socket, head, (ws: WsSocket) => {
+    this._webSocketServer().handleUpgrade(req, socket, head, (ws) => {
       if (timer) clearTimeout(timer)
       socket.off('error', ignoreError)
       this._admitted(ws, req, socket)

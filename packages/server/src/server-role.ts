@@ -1,6 +1,5 @@
 import type * as http from 'node:http'
 import type * as https from 'node:https'
-import type { WebSocket as WsSocket } from 'ws'
 import {
   CloseCode,
   ConnectionStatus,
@@ -26,6 +25,7 @@ import {
   type PeerStats,
   type SocketDriver,
 } from '@wsmp/client'
+import type { WsSocket } from '@wsmp/client/node'
 import { Acceptor } from './acceptor.js'
 import { ServerSocketDriver, serverSocketDriver } from './server-socket.js'
 import type { WebSocketMultiplayerPeer } from './websocket-multiplayer-peer.js'

@@ -1,5 +1,4 @@
-import { NodeSocketDriver, type TcpSocket } from '@wsmp/client/node'
-import type { WebSocket } from 'ws'
+import { NodeSocketDriver, type TcpSocket, type WsSocket } from '@wsmp/client/node'
 
 /**
  * The sockets a server accepted: `ws`, plus write batching and shared frames.
@@ -19,7 +18,7 @@ import type { WebSocket } from 'ws'
 /** Corked bytes past which a connection's batch is handed to the system at once. */
 const FLUSH_AT = 16 * 1024
 
-type Socket = WebSocket & {
+type Socket = WsSocket & {
   _socket?: TcpSocket | null
   // ws internals read by the pre-framed write (see canWriteFrame):
   _isServer?: boolean
@@ -104,7 +103,7 @@ export class ServerSocketDriver extends NodeSocketDriver {
     sharedWire = null
   }
 
-  override send(socket: WebSocket, data: Uint8Array | string, binary: boolean): void {
+  override send(socket: WsSocket, data: Uint8Array | string, binary: boolean): void {
     const s = socket as Socket
     const tcp = s._socket
     if (!tcp) {
@@ -124,7 +123,7 @@ export class ServerSocketDriver extends NodeSocketDriver {
     if (tcp.writableLength >= FLUSH_AT) offerBatch(tcp)
   }
 
-  override hasRoom(socket: WebSocket, size: number, limit: number): boolean {
+  override hasRoom(socket: WsSocket, size: number, limit: number): boolean {
     if (socket.bufferedAmount + size <= limit) return true
     const tcp = (socket as Socket)._socket
     if (!tcp || tcp.writableCorked === 0) return false
@@ -132,7 +131,7 @@ export class ServerSocketDriver extends NodeSocketDriver {
     return socket.bufferedAmount + size <= limit
   }
 
-  override bufferedAmount(socket: WebSocket): number {
+  override bufferedAmount(socket: WsSocket): number {
     const tcp = (socket as Socket)._socket
     if (tcp) offerBatch(tcp)
     return socket.bufferedAmount
