@@ -113,7 +113,7 @@ export class ClientRole implements PeerRole, PeerSink {
   disconnectPeer(id: number, force: boolean): void {
     const owner = this._owner
     if (id !== SERVER_ID || owner._status === ConnectionStatus.DISCONNECTED) {
-      owner._warn(`disconnectPeer: peer ${id} is not connected${id !== SERVER_ID ? ' (a client can only disconnect from the server, 1)' : ''}`)
+      owner._warn(`disconnectPeer: peer ${id} is not connected${id !== SERVER_ID ? ' (a client has only the server, 1)' : ''}`)
       return
     }
     if (!force) {

@@ -84,9 +84,9 @@ export class SceneAuth {
     const pending = this._pending.get(id)
     const owner = this._owner
     if (pending === undefined) return owner._fail(ErrorCode.ERR_INVALID_PARAMETER, `sendAuth: peer ${id} is not authenticating`)
-    if (data.length === 0) return owner._fail(ErrorCode.ERR_INVALID_PARAMETER, 'sendAuth: the data is empty (an empty AUTH packet means "completed"; use completeAuth)')
-    if (pending.local) return owner._fail(ErrorCode.ERR_FILE_CANT_WRITE, `sendAuth: authentication with peer ${id} was already marked completed here`)
-    if (pending.remote) return owner._fail(ErrorCode.ERR_FILE_CANT_WRITE, `sendAuth: peer ${id} already completed authentication; no more data can be sent`)
+    if (data.length === 0) return owner._fail(ErrorCode.ERR_INVALID_PARAMETER, 'sendAuth: empty data (completeAuth completes)')
+    if (pending.local) return owner._fail(ErrorCode.ERR_FILE_CANT_WRITE, `sendAuth: peer ${id}: completed here already`)
+    if (pending.remote) return owner._fail(ErrorCode.ERR_FILE_CANT_WRITE, `sendAuth: peer ${id} already completed`)
     return this._host.sendAuthFrame(id, encodeAuthPacket(data))
   }
 
@@ -95,7 +95,7 @@ export class SceneAuth {
     const pending = this._pending.get(id)
     const owner = this._owner
     if (pending === undefined) return owner._fail(ErrorCode.ERR_INVALID_PARAMETER, `completeAuth: peer ${id} is not authenticating`)
-    if (pending.local) return owner._fail(ErrorCode.ERR_FILE_CANT_WRITE, `completeAuth: authentication with peer ${id} was already marked completed`)
+    if (pending.local) return owner._fail(ErrorCode.ERR_FILE_CANT_WRITE, `completeAuth: peer ${id}: completed already`)
     pending.local = true
     // The notification goes out before anything admission sends (announcements).
     const err = this._host.sendAuthFrame(id, encodeAuthPacket())

@@ -11,13 +11,6 @@ import type { ConnectOptions, SocketDriver, SocketHandler } from './socket.js'
 
 const utf8 = new TextEncoder()
 
-/** The browser's WebSocket; looked up when used, so a page may load wsmp before providing one. */
-function platformWebSocket(): typeof WebSocket {
-  const ctor = (globalThis as { WebSocket?: typeof WebSocket }).WebSocket
-  if (typeof ctor !== 'function') throw new Error('this environment has no WebSocket')
-  return ctor
-}
-
 /** @internal The driver of the browser's WebSocket. */
 export const socketDriver: SocketDriver<WebSocket> = {
   connect(url: string, options: ConnectOptions, handler: SocketHandler): WebSocket {
@@ -26,7 +19,8 @@ export const socketDriver: SocketDriver<WebSocket> = {
     if (tls && (tls.isUnsafeClient() || tls.getTrustedCaChain() !== null || tls.getCommonNameOverride() !== '')) {
       handler._warnOnce('TLS client options are ignored: browsers use their own trust store')
     }
-    const socket = new (platformWebSocket())(url, options.protocols)
+    // Looked up when used, so that a page may load wsmp before a WebSocket polyfill.
+    const socket = new globalThis.WebSocket(url, options.protocols)
     socket.binaryType = 'arraybuffer'
     const maxPayload = options.maxPayload
     socket.onopen = () => handler._opened()

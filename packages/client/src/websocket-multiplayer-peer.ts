@@ -240,7 +240,7 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer {
   }
   /** Sets `sceneHandler`; the getter says which values are accepted. */
   set sceneHandler(value: SceneHandler | null) {
-    if (value !== null && typeof value?.onScenePacket !== 'function') throw new TypeError('sceneHandler must have an onScenePacket(from, packet) method, or be null')
+    if (value !== null && typeof value?.onScenePacket !== 'function') throw new TypeError('sceneHandler must have onScenePacket(from, packet), or be null')
     this._sceneHandler = value
   }
 

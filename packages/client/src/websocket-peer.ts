@@ -625,11 +625,6 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
     else this._watchDrain()
   }
 
-  /** @internal The number of UNRELIABLE_ORDERED packets held under congestion (one per channel at most). */
-  get _heldCount(): number {
-    return this._held?.size ?? 0
-  }
-
   private _countCongestion(): void {
     countDrop(this._stats, DropReason.CONGESTION)
   }
@@ -677,22 +672,12 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
     }
   }
 
-  /** @internal Whether reading is paused for backpressure. */
-  get _isPaused(): boolean {
-    return this._paused
-  }
-
   private _checkResume(): void {
     if (this._paused && this._unread < this._maxQueuedPackets) {
       this._paused = false
       const driver = this._driver
       if (this._socket !== null && (this._state === WebSocketState.OPEN || this._state === WebSocketState.CLOSING)) driver.resume?.(this._socket)
     }
-  }
-
-  /** @internal Number of unread packets counted against `maxQueuedPackets`. */
-  get _unreadCount(): number {
-    return this._unread
   }
 
   private _send(data: Uint8Array | string, size: number, binary: boolean, mode: TransferMode): ErrorCode {
@@ -797,8 +782,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
 
   /** @internal */
   _tooBig(size: number, closeCode: number | null): void {
-    const limit = `inboundBufferSize (${this._inboundBufferSize}${size < 0 ? ' bytes' : ''})`
-    const reason = `${size < 0 ? 'a message over' : `a message of ${size} bytes is over`} ${limit}${size < 0 ? ' arrived' : ''}; closed with ${closeCode ?? CloseCode.MESSAGE_TOO_BIG}`
+    const reason = `a message${size < 0 ? '' : ` of ${size} bytes`} over inboundBufferSize (${this._inboundBufferSize}); closed with ${closeCode ?? CloseCode.MESSAGE_TOO_BIG}`
     this._lastError = reason
     countDrop(this._stats, DropReason.OVERSIZE)
     if (closeCode === null) return

@@ -95,8 +95,8 @@ export abstract class PacketPeer {
   /** Sets `varCodec`; the getter says which values are accepted. */
   set varCodec(value: VarCodec | 'msgpack') {
     if (value === 'msgpack') value = msgpackVarCodec
-    else if ((value as unknown) === 'godot') throw new TypeError("varCodec 'godot' lives in @wsmp/godot: import { godotVarCodec } from '@wsmp/godot' and pass it")
-    else if (typeof value?.encode !== 'function' || typeof value?.decode !== 'function') throw new TypeError("varCodec must be 'msgpack' or a codec with encode(value, maxSize) and decode(bytes)")
+    else if ((value as unknown) === 'godot') throw new TypeError("varCodec: pass godotVarCodec from @wsmp/godot")
+    else if (typeof value?.encode !== 'function' || typeof value?.decode !== 'function') throw new TypeError("varCodec must be 'msgpack' or a VarCodec")
     this._varCodec = value
   }
 

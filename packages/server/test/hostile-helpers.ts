@@ -41,8 +41,8 @@ export function internals(server: WebSocketMultiplayerPeer): ServerInternals {
 
 /** The internal backpressure state of one server-side connection. */
 export function backpressure(peer: WebSocketPeer): { paused: boolean; unread: number } {
-  const p = peer as unknown as { _isPaused: boolean; _unreadCount: number }
-  return { paused: p._isPaused, unread: p._unreadCount }
+  const p = peer as unknown as { _paused: boolean; _unread: number }
+  return { paused: p._paused, unread: p._unread }
 }
 
 // ---- memory -----------------------------------------------------------------------------------
