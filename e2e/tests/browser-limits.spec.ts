@@ -127,8 +127,8 @@ for (const kind of ['bundler', 'script'] as const satisfies readonly Kind[]) {
       expect(log.left).toEqual([1])
       const disconnected = log.events[1] ?? ''
       expect(disconnected).toContain('4009')
-      expect(disconnected).toContain('inboundBufferSize (1024)')
-      expect(log.lastError).toContain('inboundBufferSize (1024)')
+      expect(disconnected).toContain('inboundBufferSize (1024 bytes)')
+      expect(log.lastError).toContain('inboundBufferSize (1024 bytes)')
       const stats = await page.evaluate(() => (window as unknown as PageWindow).peer.getStats())
       expect(stats.dropped['oversize']).toBe(1)
     })

@@ -782,7 +782,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
 
   /** @internal */
   _tooBig(size: number, closeCode: number | null): void {
-    const reason = `a message${size < 0 ? '' : ` of ${size} bytes`} over inboundBufferSize (${this._inboundBufferSize}); closed with ${closeCode ?? CloseCode.MESSAGE_TOO_BIG}`
+    const reason = `a message${size < 0 ? '' : ` of ${size} bytes`} over inboundBufferSize (${this._inboundBufferSize} bytes); closed with ${closeCode ?? CloseCode.MESSAGE_TOO_BIG}`
     this._lastError = reason
     countDrop(this._stats, DropReason.OVERSIZE)
     if (closeCode === null) return
