@@ -261,7 +261,7 @@ export class ClientRole implements PeerRole, PeerSink {
         : `closed by the server (${code}${reason ? ` ${reason}` : code === CloseCode.MESSAGE_TOO_BIG ? " message too big: over the server's inboundBufferSize" : ''})`)
     // Still authenticating: Godot's SceneMultiplayer reports the failed auth, then the disconnect.
     this._auth.remove(SERVER_ID)
-    owner._enqueue(new Deferred(() => this._serverClosed(why)))
+    owner._enqueue(new Deferred(() => this._serverClosed(why), peer))
   }
 
   // ---- internals ----------------------------------------------------------------------------

@@ -419,7 +419,7 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer {
 
   /** @internal Queues an inbound packet for the application, counted against `maxQueuedPackets`. */
   _queuePacket(peer: WebSocketPeer, data: Uint8Array, from: number, isString: boolean): void {
-    peer._countUnread()
+    peer._countUnread(data.length)
     this._enqueue({ data, from, channel: 0, mode: TransferMode.RELIABLE, wasString: isString, source: peer })
   }
 
@@ -433,7 +433,14 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer {
       return
     }
     const packet = data.slice(offset)
-    this._enqueue(new Deferred(() => this._sceneHandler?.onScenePacket(from, packet)))
+    // Counted like a packet until handled (memory and backpressure), and in order with the peer's.
+    peer._countUnread(packet.length)
+    this._enqueue(
+      new Deferred(() => {
+        peer.releasePacket(packet.length, false)
+        this._sceneHandler?.onScenePacket(from, packet)
+      }, peer),
+    )
   }
 
   /**

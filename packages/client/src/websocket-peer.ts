@@ -100,6 +100,8 @@ export interface PeerSink {
   onOpen(peer: WebSocketPeer): void
   onMessage(peer: WebSocketPeer, data: Uint8Array, isString: boolean): void
   onClose(peer: WebSocketPeer, code: number, reason: string): void
+  /** The outbound buffer drained (after `_watchDrain`): what waited for room may go. */
+  onDrain?(peer: WebSocketPeer): void
 }
 
 /** The shared empty inbox and queue of accepted connections that have not used theirs (never written to). */
@@ -152,7 +154,13 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
   private _inbox: (Packet | Deferred)[] = []
   private _queue = new Queue<Packet>()
   private _lastWasString = false
+  /** Packets handed on and not yet read (waiting, or in the application's queue), and their bytes. */
   private _unread = 0
+  private _unreadBytes = 0
+  /** Packets of this connection in its owner's queue (at most `maxQueuedPackets`; see takeSlot). */
+  private _queued = 0
+  /** @internal Receivers with a full outbound buffer that this connection's relays wait for (a server's). */
+  _waitingFor = 0
   private _paused = false
   /** The driver's heartbeat (see `SocketDriver.startHeartbeat`), or null. */
   private _heartbeatTimer: unknown = null
@@ -270,7 +278,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
       return
     }
     this._maxQueuedPackets = value
-    this._checkResume()
+    this._updateReading()
   }
 
   /**
@@ -409,6 +417,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
     this._inbox = []
     this._queue.clear()
     this._unread = 0
+    this._unreadBytes = 0
     const socket = this._socket
     if (socket === null || this._state === WebSocketState.CLOSED) return
     this._stopHeartbeat()
@@ -493,10 +502,15 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
     if (this._inbox.length === 0) return
     const batch = this._inbox
     this._inbox = []
-    for (const entry of batch) {
+    // The queue holds at most maxQueuedPackets: the rest waits, in order, for the next poll.
+    let i = 0
+    for (; i < batch.length; i++) {
+      const entry = batch[i] as Packet | Deferred
       if (entry instanceof Deferred) entry.run()
-      else this._packets().push(entry)
+      else if (this._queue.length < this._maxQueuedPackets) this._packets().push(entry)
+      else break
     }
+    if (i < batch.length) this._inbox = batch.slice(i).concat(this._inbox)
   }
 
   /**
@@ -567,14 +581,23 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
     }
     this._packetError = ErrorCode.OK
     this._lastWasString = packet.wasString
-    this.releasePacket()
+    this.releasePacket(packet.data.length, false)
     return plainBytes(packet.data)
   }
 
-  /** @internal One queued packet was read: resume reading when below the limit again. */
-  releasePacket(): void {
+  /** @internal PacketSource: room for one more packet of this connection in its owner's queue. */
+  takeSlot(): boolean {
+    if (this._queued >= this._maxQueuedPackets) return false
+    this._queued++
+    return true
+  }
+
+  /** @internal PacketSource: a packet was read; reading resumes once below the limits again. */
+  releasePacket(size: number, queued: boolean): void {
     if (this._unread > 0) this._unread--
-    this._checkResume()
+    this._unreadBytes = Math.max(0, this._unreadBytes - size)
+    if (queued && this._queued > 0) this._queued--
+    if (this._paused) this._updateReading()
   }
 
   /**
@@ -583,10 +606,10 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
    * UNRELIABLE packet is dropped and an UNRELIABLE_ORDERED one held as the newest of `channel`;
    * both return OK and count `dropped.congestion`.
    */
-  _sendPacket(frame: Uint8Array, mode: TransferMode, channel = 0): ErrorCode {
+  _sendPacket(frame: Uint8Array, mode: TransferMode, channel = 0, extra = 0): ErrorCode {
     if (this._held !== null) this._flushHeld()
     if (mode === TransferMode.RELIABLE || this._socket === null || this._state !== WebSocketState.OPEN) {
-      return this._send(frame, frame.length, true, TransferMode.RELIABLE)
+      return this._send(frame, frame.length, true, TransferMode.RELIABLE, extra)
     }
     if (mode === TransferMode.UNRELIABLE_ORDERED) {
       const held = this._held
@@ -630,11 +653,11 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
   }
 
   /**
-   * Flushes held packets once the socket drains (Node: on its drain event, or after a short delay
-   * that doubles, 5 ms … 160 ms, while packets stay held). A socket that cannot tell (browsers)
-   * flushes at `poll()` instead.
+   * @internal Flushes held packets once the socket drains, and tells the owner (`onDrain`), whose
+   * relays may wait for room (Node: on the drain event, or after a short delay that doubles,
+   * 5 ms … 160 ms). A socket that cannot tell (browsers) flushes at `poll()` instead.
    */
-  private _watchDrain(): void {
+  _watchDrain(): void {
     const driver = this._driver
     if (!driver.watchDrain || this._socket === null || this._drainWatched) return
     this._drainWatched = true
@@ -643,48 +666,63 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
       () => {
         this._drainWatched = false
         this._flushHeld()
-        if (this._held === null) this._recheckDelay = 5
+        this._sink?.onDrain?.(this)
+        if (!this._drainWatched) this._recheckDelay = 5
       },
       this._recheckDelay,
     )
     this._recheckDelay = Math.min(this._recheckDelay * 2, 160)
   }
 
-  /** @internal Whether a frame of `size` bytes fits in the outbound buffer now. */
-  _fits(size: number): boolean {
+  /**
+   * @internal Whether a frame of `size` bytes fits in the outbound buffer now, under
+   * `outboundBufferSize` plus `extra` bytes.
+   */
+  _fits(size: number, extra = 0): boolean {
     const limit = this._outboundBufferSize
-    return limit === 0 || this._socket === null || this._driver.hasRoom(this._socket, size, limit)
+    return limit === 0 || this._socket === null || this._driver.hasRoom(this._socket, size, limit + extra)
   }
 
-  /** @internal Counts a packet handed to the owner; pauses reading (or closes, where it cannot) at the limit. */
-  _countUnread(): void {
+  /**
+   * @internal Counts a packet of `size` bytes handed on unread; at `maxQueuedPackets` packets or
+   * `inboundBufferSize` bytes unread the socket stops being read (or, where it cannot, closes).
+   */
+  _countUnread(size: number): void {
     this._unread++
-    if (this._unread < this._maxQueuedPackets || this._paused) return
+    this._unreadBytes += size
+    if (!this._paused && (this._unread >= this._maxQueuedPackets || this._unreadBytes >= this._inboundBufferSize)) this._updateReading()
+  }
+
+  /**
+   * @internal Reads the socket, or stops reading it (TCP backpressure reaches the sender): stopped
+   * while `maxQueuedPackets` packets or `inboundBufferSize` bytes are unread (Godot's inbound ring is
+   * that many bytes), or while this connection's relays wait for a receiver with a full outbound
+   * buffer. A socket that cannot pause (browsers) closes at `maxQueuedPackets` instead.
+   */
+  _updateReading(): void {
+    const full = this._unread >= this._maxQueuedPackets
+    const pause = full || this._unreadBytes >= this._inboundBufferSize || this._waitingFor > 0
+    if (pause === this._paused) return
     const driver = this._driver
-    if (driver.pause) {
-      this._paused = true
-      if (this._socket !== null) driver.pause(this._socket)
-    } else {
+    if (!driver.pause) {
+      if (!full) return
       const reason = `inbound queue full (maxQueuedPackets = ${this._maxQueuedPackets}): browsers cannot pause a socket; closing with ${CloseCode.INBOUND_QUEUE_FULL}`
       this._warn(reason)
       this._lastError = this._limitClose = reason
       this.close(CloseCode.INBOUND_QUEUE_FULL, 'inbound queue full')
+      return
     }
+    this._paused = pause
+    if (this._socket === null) return
+    if (pause) driver.pause(this._socket)
+    else if (this._state === WebSocketState.OPEN || this._state === WebSocketState.CLOSING) driver.resume?.(this._socket)
   }
 
-  private _checkResume(): void {
-    if (this._paused && this._unread < this._maxQueuedPackets) {
-      this._paused = false
-      const driver = this._driver
-      if (this._socket !== null && (this._state === WebSocketState.OPEN || this._state === WebSocketState.CLOSING)) driver.resume?.(this._socket)
-    }
-  }
-
-  private _send(data: Uint8Array | string, size: number, binary: boolean, mode: TransferMode): ErrorCode {
+  private _send(data: Uint8Array | string, size: number, binary: boolean, mode: TransferMode, extra = 0): ErrorCode {
     const socket = this._socket
     if (socket === null || this._state !== WebSocketState.OPEN) return this._fail(ErrorCode.FAILED, 'send: the connection is not open')
     if (size === 0) return ErrorCode.OK
-    if (!this._fits(size)) {
+    if (!this._fits(size, extra)) {
       if (mode !== TransferMode.RELIABLE) return ErrorCode.OK
       return this._fail(
         ErrorCode.ERR_OUT_OF_MEMORY,
@@ -702,6 +740,8 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
     this._inbox = []
     this._queue.clear()
     this._unread = 0
+    this._unreadBytes = 0
+    this._queued = 0
     this._paused = false
     this._protocol = ''
     this._closeCode = -1
@@ -757,7 +797,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
       countDrop(this._stats, DropReason.NOT_CONNECTED)
       return
     }
-    this._countUnread()
+    this._countUnread(data.length)
     this._entries().push({ data, from: 1, channel: 0, mode: TransferMode.RELIABLE, wasString: isString, source: null })
   }
 

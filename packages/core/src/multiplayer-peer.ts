@@ -3,7 +3,7 @@ import { plainBytes } from './bytes.js'
 import { ConnectionStatus, TransferMode } from './constants.js'
 import { ErrorCode } from './error-code.js'
 import { PacketPeer, applyOptions, type PacketPeerOptions } from './packet-peer.js'
-import { Queue, type Packet } from './packet-queue.js'
+import { Queue, type Packet, type PacketSource } from './packet-queue.js'
 import { generateUniqueId } from './peer-id.js'
 
 /**
@@ -68,10 +68,13 @@ export interface MultiplayerPeerOptions extends PacketPeerOptions {
 export class Deferred {
   /** Applies the change; called once, by `poll()`. */
   declare readonly run: () => void
+  /** The connection it concerns: it waits behind that connection's packets held back by `poll()`. */
+  declare readonly source: PacketSource | null
 
-  constructor(run: () => void) {
-    // Set here alone (`declare`: no class-field declaration to emit).
+  constructor(run: () => void, source: PacketSource | null = null) {
+    // Set here alone (`declare`: no class-field declarations to emit).
     this.run = run
+    this.source = source
   }
 }
 
@@ -96,6 +99,11 @@ export abstract class MultiplayerPeer extends PacketPeer {
   protected _queue = new Queue<Packet>()
   /** @internal */
   protected _inbox: InboxEntry[] = []
+  /**
+   * @internal Entries `poll()` held back, in arrival order: packets of connections whose share of
+   * the queue (`maxQueuedPackets`) is full, and what came after them from the same connection.
+   */
+  _parked: InboxEntry[] = []
   /** @internal Bumped by `close()` and new sessions so a running poll stops applying stale entries. */
   _epoch = 0
   /** @internal */
@@ -249,29 +257,52 @@ export abstract class MultiplayerPeer extends PacketPeer {
     }
     this._packetError = ErrorCode.OK
     this._lastWasString = packet.wasString
-    packet.source?.releasePacket()
+    if (packet.source !== null) {
+      packet.source.releasePacket(packet.data.length, true)
+      // Its connection has room in the queue again: what poll() held back may move up.
+      if (this._parked.length > 0 && this._autoPoll && !this._pollScheduled) this._schedulePoll()
+    }
     return plainBytes(packet.data)
   }
 
   /**
    * Processes what arrived since the last call, in arrival order: state changes, signals, packets.
-   * Never blocks. Godot: `poll()`.
+   * The queue holds at most `maxQueuedPackets` packets of each connection: the rest of that
+   * connection's traffic (and its signals, such as its `peer_disconnected`) waits, in order, until
+   * the application has read some. Never blocks. Godot: `poll()`.
    */
   poll(): void {
     if (this._polling) return
     this._polling = true
     try {
       this._beforePoll()
-      while (this._inbox.length > 0) {
-        const batch = this._inbox
-        this._inbox = []
+      // Connections whose traffic waits in `_parked`: later entries of theirs wait behind it.
+      let held: Set<PacketSource> | null = null
+      let batch = this._parked
+      if (batch.length > 0) {
+        this._parked = []
+        batch.push(...this._inbox)
+      } else {
+        batch = this._inbox
+      }
+      this._inbox = []
+      while (batch.length > 0) {
         const epoch = this._epoch
         for (let i = 0; i < batch.length; i++) {
           const entry = batch[i] as InboxEntry
-          if (entry instanceof Deferred) entry.run()
-          else this._deliver(entry)
+          const source = entry.source
+          if (source !== null && (held?.has(source) || (!(entry instanceof Deferred) && !this._hasListeners() && !source.takeSlot()))) {
+            ;(held ??= new Set()).add(source)
+            this._parked.push(entry)
+          } else if (entry instanceof Deferred) {
+            entry.run()
+          } else {
+            this._deliver(entry)
+          }
           if (this._epoch !== epoch) break
         }
+        batch = this._inbox
+        this._inbox = []
       }
     } finally {
       this._polling = false
@@ -307,7 +338,8 @@ export abstract class MultiplayerPeer extends PacketPeer {
   _resetQueues(): void {
     this._epoch++
     this._inbox = []
-    for (const packet of this._queue) packet.source?.releasePacket()
+    this._parked = []
+    for (const packet of this._queue) packet.source?.releasePacket(packet.data.length, true)
     this._queue.clear()
   }
 
@@ -316,10 +348,15 @@ export abstract class MultiplayerPeer extends PacketPeer {
     applyOptions(this, options)
   }
 
-  private _deliver(packet: Packet): void {
+  /** Whether `'packet'` listeners take packets as they come (instead of the queue). */
+  private _hasListeners(): boolean {
     const listeners = this._events.events.packet
-    if (listeners && listeners.length > 0) {
-      packet.source?.releasePacket()
+    return listeners !== undefined && listeners.length > 0
+  }
+
+  private _deliver(packet: Packet): void {
+    if (this._hasListeners()) {
+      packet.source?.releasePacket(packet.data.length, false)
       this._events.emit('packet', plainBytes(packet.data), packet.from, packet.channel, packet.mode)
     } else {
       this._queue.push(packet)

@@ -1,12 +1,21 @@
 import type { TransferMode } from './constants.js'
 
 /**
- * Whoever delivered a packet and wants to know when the application has taken it: the connection
- * counts its unread packets against `maxQueuedPackets` and resumes reading the socket on release.
+ * The connection a packet came from: it bounds what of its traffic the application's queue holds
+ * (`maxQueuedPackets` per connection) and what it keeps unread (packets and bytes), and resumes
+ * reading its socket as the application takes packets.
  */
 export interface PacketSource {
-  /** Called once when the packet leaves the queue (read by `getPacket` or handed to a listener). */
-  releasePacket(): void
+  /**
+   * Whether the application's queue may hold one more packet of this connection; when it may, the
+   * place is taken (and given back by `releasePacket(size, true)`).
+   */
+  takeSlot(): boolean
+  /**
+   * Called once when a packet of `size` bytes leaves the peer (read by `getPacket`, handed to a
+   * listener, dropped by `close()`); `queued` when it held a place taken with `takeSlot`.
+   */
+  releasePacket(size: number, queued: boolean): void
 }
 
 /** One inbound packet, as the queue holds it. */

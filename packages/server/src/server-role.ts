@@ -32,6 +32,12 @@ import type { WebSocketMultiplayerPeer } from './websocket-multiplayer-peer.js'
 
 /** How long a slow peer closed for "outbound buffer full" gets to finish the close handshake. */
 const SLOW_PEER_CLOSE_GRACE_MS = 1000
+/**
+ * How long relays may wait for a receiver's outbound buffer to drain before the receiver counts as
+ * a slow consumer and is disconnected (4000). A receiver that takes less than `outboundBufferSize`
+ * bytes (64 KiB by default) in this time cannot keep up; one reading at 1 MB/s drains it in 64 ms.
+ */
+const SLOW_RECEIVER_MS = 1000
 
 /** Adds one connection's counters into a running total. */
 export function addStats(into: PeerStats, from: PeerStats): void {
@@ -64,6 +70,11 @@ export class ServerRole implements PeerRole, PeerSink {
   /** Ids whose `peer_disconnected` has not been polled yet: not reused until then. */
   readonly _retiring = new Set<number>()
   private readonly _departed: PeerStats = createPeerStats()
+  /**
+   * Relayed frames waiting for a receiver's outbound buffer to drain: per receiver, per sender, in
+   * order; each such sender is not read meanwhile (see _relayTo). With the time the wait began.
+   */
+  private readonly _waiting = new Map<WebSocketPeer, { senders: Map<WebSocketPeer, Uint8Array[]>; timer: ReturnType<typeof setTimeout> }>()
   private readonly _auth: SceneAuth
   private _closed = false
 
@@ -169,6 +180,8 @@ export class ServerRole implements PeerRole, PeerSink {
       peers.clear()
     }
     this._retiring.clear()
+    for (const waiting of this._waiting.values()) clearTimeout(waiting.timer)
+    this._waiting.clear()
   }
 
   // ---- PeerSink: every accepted connection ---------------------------------------------------
@@ -277,7 +290,7 @@ export class ServerRole implements PeerRole, PeerSink {
       const dest = this._peers.get(target)
       if (!dest) return owner._dropped(peer._stats, DropReason.ABSENT_TARGET, from)
       rewriteSysPeer(data, from)
-      this._deliverTo(dest, data, TransferMode.RELIABLE)
+      this._relayTo(dest, data, peer)
       return
     }
     if (target <= 0) this._relayToAll(peer, data, -target)
@@ -307,7 +320,7 @@ export class ServerRole implements PeerRole, PeerSink {
           rewriteSysPeer(data, peer._id)
           stamped = true
         }
-        this._deliverTo(dest, data, TransferMode.RELIABLE)
+        this._relayTo(dest, data, peer)
       }
     } finally {
       ServerSocketDriver.share(null)
@@ -315,13 +328,81 @@ export class ServerRole implements PeerRole, PeerSink {
   }
 
   /**
-   * Sends a frame the application did not address to one peer alone (a broadcast, a relay, an
-   * announcement). Unreliable frames follow the congestion rules (`WebSocketPeer._sendPacket`).
-   * A reliable frame that does not fit disconnects the slow peer rather than drop a packet
-   * silently: counted as `dropped.outbound_full`, closed with 4000 "outbound buffer full", and
-   * taken out of the routing table at once (DEL_PEER to the others, `peer_disconnected` at the
-   * next poll). The close frame waits behind what the peer has not read yet; the socket is
-   * dropped if the peer has not closed within 1 s (rather than `ws`'s 30 s).
+   * A client's relayed frame to `dest`. Relays may fill a receiver's outbound buffer up to
+   * `outboundBufferSize`; past it the frame waits (nothing reliable is lost) and so does its
+   * sender: it is not read until the receiver has drained, so a client that relays faster than a
+   * receiver reads is slowed — its fault — rather than the receiver cut. Once a receiver has frames
+   * waiting, every sender's relays to it wait behind them, in order. A receiver that does not
+   * drain within SLOW_RECEIVER_MS is a slow consumer and is disconnected (4000).
+   */
+  private _relayTo(dest: WebSocketPeer, frame: Uint8Array, sender: WebSocketPeer): void {
+    let waiting = this._waiting.get(dest)
+    if (waiting === undefined) {
+      if (dest._fits(frame.length)) {
+        dest._sendPacket(frame, TransferMode.RELIABLE)
+        return
+      }
+      waiting = { senders: new Map(), timer: setTimeout(() => this._slowReceiver(dest), SLOW_RECEIVER_MS) }
+      waiting.timer.unref()
+      this._waiting.set(dest, waiting)
+      dest._watchDrain()
+    }
+    const frames = waiting.senders.get(sender)
+    if (frames !== undefined) {
+      frames.push(frame)
+      return
+    }
+    waiting.senders.set(sender, [frame])
+    sender._waitingFor++
+    sender._updateReading()
+  }
+
+  /** A receiver drained: the relays waiting for it go, sender by sender, as far as they fit. */
+  onDrain(dest: WebSocketPeer): void {
+    const waiting = this._waiting.get(dest)
+    if (waiting === undefined) return
+    for (const [sender, frames] of waiting.senders) {
+      while (frames.length > 0 && dest._fits((frames[0] as Uint8Array).length)) dest._sendPacket(frames.shift() as Uint8Array, TransferMode.RELIABLE)
+      if (frames.length > 0) {
+        dest._watchDrain()
+        return
+      }
+      waiting.senders.delete(sender)
+      this._resume(sender)
+    }
+    clearTimeout(waiting.timer)
+    this._waiting.delete(dest)
+  }
+
+  /** Ends `dest`'s wait (it left, or it was cut as a slow consumer): its senders are read again. */
+  private _endWait(dest: WebSocketPeer): void {
+    const waiting = this._waiting.get(dest)
+    if (waiting === undefined) return
+    this._waiting.delete(dest)
+    clearTimeout(waiting.timer)
+    for (const sender of waiting.senders.keys()) this._resume(sender)
+  }
+
+  private _resume(sender: WebSocketPeer): void {
+    if (sender._waitingFor > 0) sender._waitingFor--
+    sender._updateReading()
+  }
+
+  /** Relays waited SLOW_RECEIVER_MS for `dest` to drain: a slow consumer, cut as one. */
+  private _slowReceiver(dest: WebSocketPeer): void {
+    const waiting = this._waiting.get(dest)
+    if (waiting === undefined) return
+    let frames = 0
+    for (const list of waiting.senders.values()) frames += list.length
+    this._cutSlow(dest, `relays waited ${SLOW_RECEIVER_MS} ms for its outbound buffer (${frames} frames)`)
+  }
+
+  /**
+   * Sends a frame the server itself sends to peers (a broadcast, an announcement). Unreliable
+   * frames follow the congestion rules (`WebSocketPeer._sendPacket`). A reliable one may use a
+   * second `outboundBufferSize` beyond the first — the share relays cannot take (see _relayTo) —
+   * so no client can crowd the server's own traffic out of another's buffer. One that does not fit
+   * even there disconnects the slow peer rather than drop a packet silently (see _cutSlow).
    */
   private _deliverTo(peer: WebSocketPeer, frame: Uint8Array, mode: TransferMode, channel = 0): void {
     if (mode !== TransferMode.RELIABLE) {
@@ -330,11 +411,21 @@ export class ServerRole implements PeerRole, PeerSink {
     }
     // One check of the outbound buffer, in the send itself: only a full buffer comes back as
     // ERR_OUT_OF_MEMORY (FAILED means the connection is already closing, and is left to close).
-    if (peer._sendPacket(frame, TransferMode.RELIABLE) !== ErrorCode.ERR_OUT_OF_MEMORY) return
+    if (peer._sendPacket(frame, TransferMode.RELIABLE, 0, peer.outboundBufferSize) !== ErrorCode.ERR_OUT_OF_MEMORY) return
+    this._cutSlow(peer, `outbound buffer full (outboundBufferSize = ${peer.outboundBufferSize})`)
+  }
+
+  /**
+   * Disconnects a slow consumer: counted as `dropped.outbound_full`, closed with 4000 "outbound
+   * buffer full", and taken out of the routing table at once (DEL_PEER to the others,
+   * `peer_disconnected` at the next poll). The close frame waits behind what the peer has not read
+   * yet; the socket is dropped if the peer has not closed within 1 s (rather than `ws`'s 30 s).
+   */
+  private _cutSlow(peer: WebSocketPeer, why: string): void {
     if (this._peers.get(peer._id) !== peer) return
     const stats = peer._stats
     stats.dropped[DropReason.OUTBOUND_FULL] = (stats.dropped[DropReason.OUTBOUND_FULL] ?? 0) + 1
-    this._owner._warn(`peer ${peer._id}: outbound buffer full (outboundBufferSize = ${peer.outboundBufferSize}); disconnecting the slow peer`)
+    this._owner._warn(`peer ${peer._id}: ${why}; disconnecting the slow peer`)
     peer.close(CloseCode.OUTBOUND_BUFFER_FULL, 'outbound buffer full')
     this._remove(peer, true)
     // The peer is out of the table; its socket need not linger for ws's 30 s close timeout
@@ -416,6 +507,8 @@ export class ServerRole implements PeerRole, PeerSink {
     }
     if (this._peers.get(id) !== peer) return
     this._peers.delete(id)
+    // Relays waiting for it are dropped with it; its senders are read again.
+    this._endWait(peer)
     // Nothing more from this connection reaches the application (a forced disconnect may still
     // have messages in flight).
     peer._sink = null
@@ -426,11 +519,12 @@ export class ServerRole implements PeerRole, PeerSink {
     }
     if (!signal) return
     this._retiring.add(id)
+    // After the peer's last packet, even one poll() holds back (see MultiplayerPeer.poll).
     owner._enqueue(
       new Deferred(() => {
         this._retiring.delete(id)
         owner._events.emit('peer_disconnected', id)
-      }),
+      }, peer),
     )
   }
 }

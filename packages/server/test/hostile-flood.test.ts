@@ -29,7 +29,9 @@ describe('floods', () => {
     const MAX_QUEUED = 256
     // The well-behaved broadcasts' server share queues up too while the server does not poll:
     // they stay under the per-connection limit.
-    const s = await scene({ maxQueuedPackets: MAX_QUEUED }, { pollServer: false, maxBroadcasts: 150 })
+    // inboundBufferSize is raised so that the packet count, not the unread-bytes budget
+    // (inboundBufferSize bytes; hostile-inbound.test.ts), is what stops the reading here.
+    const s = await scene({ maxQueuedPackets: MAX_QUEUED, inboundBufferSize: 1 << 20 }, { pollServer: false, maxBroadcasts: 150 })
     const flooder = await RawWs.connect(s.url)
     const COUNT = 4000
     const SIZE = 1000

@@ -9,6 +9,11 @@ const COUNT = 600 // 19 MiB: far more than the loopback socket buffers hold
 const LIMIT = 32
 /** Messages one socket read may still deliver after the pause (Node reads 64 KiB at a time). */
 const SLACK = 4
+/**
+ * inboundBufferSize for these tests: the unread-bytes budget (inboundBufferSize bytes) then holds
+ * all COUNT packets of SIZE, so that the packet count is the limit that applies.
+ */
+const BUDGET = 32 * 1024 * 1024
 
 function numbered(seq: number): Uint8Array {
   const data = new Uint8Array(SIZE).fill(seq & 0xff)
@@ -74,7 +79,7 @@ describe('maxQueuedPackets', () => {
   })
 
   it('server: a flood from a client the application does not read pauses that socket; every packet arrives in order once it reads', { timeout: 60_000 }, async () => {
-    const { server, url } = await startServer({ maxQueuedPackets: LIMIT })
+    const { server, url } = await startServer({ maxQueuedPackets: LIMIT, inboundBufferSize: BUDGET })
     const client = await connectClient(url, { outboundBufferSize: 0 }, [server])
     const id = client.getUniqueId()
     await waitFor(() => server.getPeer(id) !== null, [server], 'admission')
@@ -100,7 +105,7 @@ describe('maxQueuedPackets', () => {
 
   it('Node client: a flood from the server while the client does not poll pauses the client socket; nothing is lost', { timeout: 60_000 }, async () => {
     const { server, url } = await startServer({ outboundBufferSize: 0 })
-    const client = await connectClient(url, { maxQueuedPackets: LIMIT }, [server])
+    const client = await connectClient(url, { maxQueuedPackets: LIMIT, inboundBufferSize: BUDGET }, [server])
     const id = client.getUniqueId()
     await waitFor(() => server.getPeer(id) !== null, [server], 'admission')
     const onServer = server.getPeer(id) as WebSocketPeer
@@ -121,7 +126,7 @@ describe('maxQueuedPackets', () => {
   })
 
   it("a 'packet' listener consumes packets as they are handed over, so a flood never pauses the socket", { timeout: 60_000 }, async () => {
-    const { server, url } = await startServer({ maxQueuedPackets: LIMIT, autoPoll: true })
+    const { server, url } = await startServer({ maxQueuedPackets: LIMIT, autoPoll: true, inboundBufferSize: BUDGET })
     let next = 0
     server.on('packet', (data) => {
       check(data, next)
@@ -134,7 +139,7 @@ describe('maxQueuedPackets', () => {
   })
 
   it('lowering the limit below the queue pauses at the next packet; raising it resumes reading', { timeout: 60_000 }, async () => {
-    const { server, url } = await startServer({ maxQueuedPackets: 4096 })
+    const { server, url } = await startServer({ maxQueuedPackets: 4096, inboundBufferSize: BUDGET })
     const client = await connectClient(url, { outboundBufferSize: 0 }, [server])
     const id = client.getUniqueId()
     await waitFor(() => server.getPeer(id) !== null, [server], 'admission')
