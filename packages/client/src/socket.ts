@@ -24,6 +24,11 @@ export interface SocketDriver<S = unknown> {
   /** Sends one message; `binary` false sends `data` (a string) as a text message. */
   send(socket: S, data: Uint8Array | string, binary: boolean): void
   /**
+   * Writes binary messages already framed as WebSocket frames (`wire`), in one write, where the
+   * socket can take such bytes now; else sends each of `payloads()` as a message.
+   */
+  sendWire?(socket: S, wire: Uint8Array, payloads: () => Uint8Array[]): void
+  /**
    * Whether `size` more bytes fit under `limit` bytes waiting to be sent. A driver that batches
    * writes hands its batch to the system before it answers no, so batching never changes what
    * the limit allows.

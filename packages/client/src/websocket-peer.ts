@@ -631,6 +631,24 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
     return this._send(frame, frame.length, true, TransferMode.RELIABLE)
   }
 
+  /**
+   * @internal Sends `count` small binary messages at once: `wire` holds them as WebSocket frames
+   * (written as they are where the socket allows), `payloads` makes them one by one otherwise;
+   * `size` is their payload bytes. `ERR_OUT_OF_MEMORY`, nothing sent, when they do not fit under
+   * `outboundBufferSize` plus `extra`.
+   */
+  _sendBatch(wire: Uint8Array, payloads: () => Uint8Array[], count: number, size: number, extra = 0): ErrorCode {
+    const socket = this._socket
+    if (socket === null || this._state !== WebSocketState.OPEN) return this._fail(ErrorCode.FAILED, 'send: the connection is not open')
+    if (!this._fits(size, extra)) return this._fail(ErrorCode.ERR_OUT_OF_MEMORY, `send: ${size} bytes would pass outboundBufferSize (${this._outboundBufferSize})`)
+    const driver = this._driver
+    if (driver.sendWire) driver.sendWire(socket, wire, payloads)
+    else for (const payload of payloads()) driver.send(socket, payload, true)
+    this._stats.packetsOut += count
+    this._stats.bytesOut += size
+    return ErrorCode.OK
+  }
+
   /** @internal Sends the held UNRELIABLE_ORDERED packets that fit now. */
   _flushHeld(): void {
     const held = this._held

@@ -27,6 +27,7 @@ import {
 } from '@wsmp/client'
 import type { WsSocket } from '@wsmp/client/node'
 import { Acceptor } from './acceptor.js'
+import { Announcements } from './announcements.js'
 import { ServerSocketDriver, serverSocketDriver } from './server-socket.js'
 import type { WebSocketMultiplayerPeer } from './websocket-multiplayer-peer.js'
 
@@ -70,6 +71,11 @@ export class ServerRole implements PeerRole, PeerSink {
   /** Ids whose `peer_disconnected` has not been polled yet: not reused until then. */
   readonly _retiring = new Set<number>()
   private readonly _departed: PeerStats = createPeerStats()
+  /** Peer announcements, batched (scene framing with relay on). */
+  private readonly _announcements = new Announcements({
+    peers: this._peers,
+    deliver: (peer, wire, payloads) => this._deliverBatch(peer, wire, payloads),
+  })
   /**
    * Relayed frames waiting for a receiver's outbound buffer to drain: per receiver, per sender, in
    * order; each such sender is not read meanwhile (see _relayTo). With the time the wait began.
@@ -180,6 +186,7 @@ export class ServerRole implements PeerRole, PeerSink {
       peers.clear()
     }
     this._retiring.clear()
+    this._announcements.clear()
     for (const waiting of this._waiting.values()) clearTimeout(waiting.timer)
     this._waiting.clear()
   }
@@ -282,6 +289,9 @@ export class ServerRole implements PeerRole, PeerSink {
     const owner = this._owner
     const from = peer._id
     const frame = owner._frame
+    // The others hear of a newcomer before anything it relays (and it of them).
+    const unannounced = this._announcements.unannounced
+    if (unannounced.size > 0 && (unannounced.has(peer) || unannounced.has(this._peers.get(target) as WebSocketPeer))) this._announcements.flush()
     // An inner packet of one byte carries nothing (`[0x03]` with no payload): drop it here rather
     // than forward it for every receiver to drop.
     if (data.length - frame.offset < 2) return owner._dropped(peer._stats, DropReason.MALFORMED, from)
@@ -312,10 +322,12 @@ export class ServerRole implements PeerRole, PeerSink {
       return
     }
     let stamped = false
+    // Newcomers take part in relays once the announcements of them went out.
+    const unannounced = this._announcements.unannounced.size > 0 ? this._announcements.unannounced : null
     ServerSocketDriver.share(data) // stamped at the first receiver, then framed once for all
     try {
       for (const dest of this._peers.values()) {
-        if (dest === peer || dest._id === excluded) continue
+        if (dest === peer || dest._id === excluded || unannounced?.has(dest)) continue
         if (!stamped) {
           rewriteSysPeer(data, peer._id)
           stamped = true
@@ -395,6 +407,14 @@ export class ServerRole implements PeerRole, PeerSink {
     let frames = 0
     for (const list of waiting.senders.values()) frames += list.length
     this._cutSlow(dest, `relays waited ${SLOW_RECEIVER_MS} ms for its outbound buffer (${frames} frames)`)
+  }
+
+  /** Announcements (see Announcements): the server's own frames; a peer without room is cut. */
+  private _deliverBatch(peer: WebSocketPeer, wire: Uint8Array, payloads: () => Uint8Array[]): boolean {
+    const count = wire.length / 8
+    if (peer._sendBatch(wire, payloads, count, count * 6, peer.outboundBufferSize) !== ErrorCode.ERR_OUT_OF_MEMORY) return true
+    this._cutSlow(peer, `outbound buffer full (outboundBufferSize = ${peer.outboundBufferSize})`)
+    return false
   }
 
   /**
@@ -477,16 +497,8 @@ export class ServerRole implements PeerRole, PeerSink {
     const owner = this._owner
     const id = peer._id
     this._pending.delete(id)
-    if (owner.framing === 'scene' && owner.serverRelay) {
-      const added = encodeSysCommand(SysCommand.ADD_PEER, id)
-      for (const other of this._peers.values()) {
-        this._deliverTo(other, added, TransferMode.RELIABLE)
-        // A slow peer cut by this very announcement is not announced to the newcomer.
-        if (this._peers.get(other._id) !== other) continue
-        this._deliverTo(peer, encodeSysCommand(SysCommand.ADD_PEER, other._id), TransferMode.RELIABLE)
-      }
-    }
     this._peers.set(id, peer)
+    if (owner.framing === 'scene' && owner.serverRelay) this._announcements.joined(peer)
     owner._enqueue(new Deferred(() => owner._events.emit('peer_connected', id)))
   }
 
@@ -513,10 +525,7 @@ export class ServerRole implements PeerRole, PeerSink {
     // have messages in flight).
     peer._sink = null
     addStats(this._departed, peer._stats)
-    if (owner.framing === 'scene' && owner.serverRelay) {
-      const removed = encodeSysCommand(SysCommand.DEL_PEER, id)
-      for (const other of this._peers.values()) this._deliverTo(other, removed, TransferMode.RELIABLE)
-    }
+    if (owner.framing === 'scene' && owner.serverRelay) this._announcements.left(peer)
     if (!signal) return
     this._retiring.add(id)
     // After the peer's last packet, even one poll() holds back (see MultiplayerPeer.poll).

@@ -110,16 +110,22 @@ export class ServerSocketDriver extends NodeSocketDriver {
       super.send(socket, data, binary)
       return
     }
-    if (tcp.writableCorked === 0) {
-      tcp.cork()
-      corked.push(tcp)
-      if (!flushScheduled) {
-        flushScheduled = true
-        process.nextTick(flushCorked)
-      }
-    }
+    this._cork(tcp)
     if (data === sharedFrame && canWriteFrame(s)) tcp.write((sharedWire ??= wireFrame(data)))
     else super.send(socket, data, binary)
+    if (tcp.writableLength >= FLUSH_AT) offerBatch(tcp)
+  }
+
+  /** Announcement batches and the like: written as they are when `ws` would write plain frames now. */
+  sendWire(socket: WsSocket, wire: Uint8Array, payloads: () => Uint8Array[]): void {
+    const s = socket as Socket
+    const tcp = s._socket
+    if (!tcp || !canWriteFrame(s)) {
+      for (const payload of payloads()) this.send(socket, payload, true)
+      return
+    }
+    this._cork(tcp)
+    tcp.write(wire)
     if (tcp.writableLength >= FLUSH_AT) offerBatch(tcp)
   }
 
@@ -129,6 +135,17 @@ export class ServerSocketDriver extends NodeSocketDriver {
     if (!tcp || tcp.writableCorked === 0) return false
     offerBatch(tcp)
     return socket.bufferedAmount + size <= limit
+  }
+
+  /** Corks `tcp` until the current callback returns (see flushCorked). */
+  private _cork(tcp: TcpSocket): void {
+    if (tcp.writableCorked !== 0) return
+    tcp.cork()
+    corked.push(tcp)
+    if (!flushScheduled) {
+      flushScheduled = true
+      process.nextTick(flushCorked)
+    }
   }
 
   override bufferedAmount(socket: WsSocket): number {

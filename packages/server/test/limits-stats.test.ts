@@ -43,7 +43,10 @@ describe('per-peer counters', () => {
     expect(leaves.putPacket(new Uint8Array(200))).toBe(ErrorCode.OK) // over inboundBufferSize: cut
     const left: number[] = []
     server.on('peer_disconnected', (id) => left.push(id))
-    await waitFor(() => left.includes(leavesId), [server], 'the oversize peer to leave')
+    const heard: number[] = []
+    stays.on('peer_disconnected', (id) => heard.push(id))
+    // Announcements go out in batches: wait until `stays` heard that `leaves` left.
+    await waitFor(() => left.includes(leavesId) && heard.includes(leavesId), [server, stays], 'the oversize peer to leave')
     expect(server.getPeerStats(leavesId)).toBeNull()
     const total = server.getStats()
     // The oversize message is refused from its header: counted as dropped, never as received.
