@@ -35,8 +35,9 @@ export {
   variantTypeOf,
   type DecodeVariantAtResult,
   type DecodeVariantOptions,
-  type VarCodec,
 } from './variant-codec.js'
+/** `@wsmp/core`'s var codec interface, which {@link godotVarCodec} implements. */
+export type { VarCodec } from '@wsmp/core'
 export { md5, md5Hex } from './md5.js'
 export {
   CONFIRM_PATH_SIZE,
