@@ -63,3 +63,15 @@ export {
   type RemoteCall,
   type SimplifyPath,
 } from './rpc.js'
+export {
+  RpcNode,
+  SceneRpc,
+  type RpcMethodConfig,
+  type RpcMode,
+  type RpcRejection,
+  type RpcRejectionKind,
+  type RpcTransferMode,
+  type SceneRpcOptions,
+  type SceneRpcPeer,
+  type SceneRpcStats,
+} from './scene-rpc.js'
