@@ -36,8 +36,7 @@ export {
   type DecodeVariantAtResult,
   type DecodeVariantOptions,
 } from './variant-codec.js'
-/** `@wsmp/core`'s var codec interface, which {@link godotVarCodec} implements. */
-export type { VarCodec } from '@wsmp/core'
+export type { VarCodec } from './variant-codec.js'
 export { md5, md5Hex } from './md5.js'
 export {
   CONFIRM_PATH_SIZE,
@@ -64,6 +63,7 @@ export {
   type SimplifyPath,
 } from './rpc.js'
 export {
+  MAX_CACHE_IDS_PER_PEER,
   RpcNode,
   SceneRpc,
   type RpcMethodConfig,

@@ -11,6 +11,11 @@ import { RpcMethods, decodeConfirmPath, decodeRemoteCall, decodeSimplifyPath, en
 
 /** The low three bits of a SceneMultiplayer packet's first byte: its command. */
 const CMD_MASK = 0x07
+/**
+ * At most this many cache ids per peer (Godot keeps every id a peer assigned, without a bound; a
+ * game that spawns many RPC nodes over a long session stays far below it, a flood does not).
+ */
+export const MAX_CACHE_IDS_PER_PEER = 65_536
 
 /**
  * Who may call an RPC method on a node. Godot: `MultiplayerAPI.RPCMode`, the first argument of
@@ -54,7 +59,10 @@ export interface RpcMethodConfig {
  */
 export interface SceneRpcPeer extends Pick<MultiplayerPeer, 'on' | 'getUniqueId' | 'getConnectionStatus' | 'logger'> {
   /** Where the peer hands SceneMultiplayer packets other than RAW and SYS. */
-  sceneHandler: { onScenePacket(from: number, packet: Uint8Array): void } | null
+  sceneHandler: {
+    /** A packet from peer `from`, its command byte first. */
+    onScenePacket(from: number, packet: Uint8Array): void
+  } | null
   /** Sends one SceneMultiplayer packet as Godot's `send_command` does. */
   sendCommand(target: number, packet: Uint8Array, mode?: TransferMode, channel?: number): ErrorCode
 }
@@ -86,7 +94,10 @@ export type RpcRejectionKind =
   | 'noHandler'
   /** The packet does not decode (truncated, bad arguments …). */
   | 'malformed'
-  /** A path-cache packet Godot also refuses: a cache id offered twice, or a CONFIRM_PATH for a path never offered. */
+  /**
+   * A path-cache packet Godot also refuses (a cache id offered twice, a CONFIRM_PATH for a path
+   * never offered), or a peer past {@link MAX_CACHE_IDS_PER_PEER}.
+   */
   | 'cache'
   /** A SceneMultiplayer command this layer does not implement (SPAWN, DESPAWN, SYNC). */
   | 'unsupported'
@@ -213,9 +224,10 @@ export class RpcNode<M extends string = string> {
 
   /**
    * Calls `method` on every connected peer (and here too with `callLocal`). Returns OK, or an
-   * `ErrorCode` with the reason in `peer.getLastError()`-style text logged: `ERR_CONNECTION_ERROR`
-   * when not connected, `ERR_INVALID_PARAMETER` for an unknown method or arguments that cannot be
-   * encoded, the transport's error when a send fails.
+   * `ErrorCode` whose reason `SceneRpc.getLastError()` gives (and the logger gets, rate-limited):
+   * `ERR_CONNECTION_ERROR` when not connected, `ERR_INVALID_PARAMETER` for an unknown method or
+   * arguments that cannot be encoded, the transport's error when a send fails. Never throws for
+   * what goes on the wire.
    *
    * Godot: `Node.rpc(method, ...)`.
    */
@@ -304,6 +316,7 @@ export class SceneRpc {
   private _sender = 0
   private readonly _stats: SceneRpcStats = { received: 0, sent: 0, rejected: emptyRejections(), checksumMismatches: 0, handlerErrors: 0 }
   private _lastRejection: RpcRejection | null = null
+  private _lastError = ''
   /** Per kind of problem: when it was last logged and how many were not logged since. */
   private readonly _logState = new Map<string, { at: number; unlogged: number }>()
   private readonly _unsubscribe: Unsubscribe[]
@@ -432,6 +445,11 @@ export class SceneRpc {
   /** A copy of the counters. */
   getStats(): SceneRpcStats {
     return { ...this._stats, rejected: { ...this._stats.rejected } }
+  }
+
+  /** Why the last `rpc()` / `rpcId()` (or path-cache send) failed, in words; empty until one did. */
+  getLastError(): string {
+    return this._lastError
   }
 
   /** The last incoming packet refused, or null. */
@@ -689,6 +707,7 @@ export class SceneRpc {
     const { checksum, cacheId, path } = decoded.message
     const peer = this._peers.get(from) as PeerState
     if (peer.received.has(cacheId)) return this._reject('cache', from, `Duplicate remote cache ID ${cacheId} for peer ${from}`)
+    if (peer.received.size >= MAX_CACHE_IDS_PER_PEER) return this._reject('cache', from, `peer ${from} offered more than ${MAX_CACHE_IDS_PER_PEER} paths`)
     const rel = relativePath(path, this.rootPath)
     const node = rel === null ? undefined : this._nodes.get(rel)
     if (!node) return this._reject('unknownNode', from, `SIMPLIFY_PATH for ${path}: no such node declared`)
@@ -730,6 +749,7 @@ export class SceneRpc {
 
   /** Records a failed call: logged (rate-limited), the code returned. */
   private _fail(code: ErrorCode, reason: string): ErrorCode {
+    this._lastError = reason
     this._log(`call:${code}`, reason)
     return code
   }

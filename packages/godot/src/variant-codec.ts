@@ -6,7 +6,7 @@
 // the kinds of a typed Array's or Dictionary's element types). Strings are a u32 byte length, the
 // UTF-8 bytes and zero padding to a multiple of 4.
 
-import { DEFAULT_ENCODE_BUFFER_MAX_SIZE, ErrorCode, type DecodeVarResult, type EncodeVarResult, type VarCodec } from '@wsmp/core'
+import { DEFAULT_ENCODE_BUFFER_MAX_SIZE, ErrorCode, type DecodeVarResult, type EncodeVarResult, type VarCodec as CoreVarCodec } from '@wsmp/core'
 import { CodecFailure, LITTLE_ENDIAN, Reader, Writer, fail, readUtf8 } from './bytes.js'
 import {
   PackedColorArray,
@@ -872,6 +872,12 @@ export function decodeVariant(bytes: Uint8Array, options?: DecodeVariantOptions)
   const result = decodeVariantAt(bytes, 0, options)
   return result.ok ? { ok: true, value: result.value } : result
 }
+
+/**
+ * `@wsmp/core`'s var codec interface (`{ name, encode(value, maxSize), decode(bytes) }`), what
+ * `putVar`/`getVar` use and {@link godotVarCodec} implements. The same type as core's.
+ */
+export type VarCodec = CoreVarCodec
 
 /**
  * Godot's Variant encoding as `@wsmp/core`'s {@link VarCodec}, for `putVar`/`getVar` that talk

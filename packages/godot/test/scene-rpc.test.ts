@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { ConnectionStatus, ErrorCode, TransferMode, WebSocketMultiplayerPeer, type Logger } from '@wsmp/server'
 import {
+  MAX_CACHE_IDS_PER_PEER,
   NODE_RPC_FLAG,
   SceneRpc,
   Vector2,
@@ -267,6 +268,7 @@ describe('SceneRpc between wsmp peers', () => {
     expect(gs.rpc('nope' as 'move')).toBe(ErrorCode.ERR_INVALID_PARAMETER)
     expect(gs.rpc('move', ...new Array(256).fill(0))).toBe(ErrorCode.ERR_INVALID_PARAMETER)
     expect(gs.rpc('move', new Date())).toBe(ErrorCode.ERR_INVALID_PARAMETER) // no Godot type
+    expect(s.rpc.getLastError()).toMatch(/^rpc move on Game: .*Date/)
     expect(wire.filter(([, hex]) => isCall(hex))).toEqual([])
     expect(gs.rpc('move', 'x'.repeat(70_000))).toBe(ErrorCode.ERR_OUT_OF_MEMORY) // over outboundBufferSize: the transport's error
     expect(() => gs.rpcId(1.5, 'move')).toThrow(TypeError)
@@ -333,6 +335,21 @@ describe('SceneRpc between wsmp peers', () => {
     expect(s.rpc.lastRejection?.reason).toBe(`Duplicate remote cache ID 1 for peer ${c.id}`)
     c.peer.sendCommand(1, Buffer.from('020102000000', 'hex')) // the server's id 2 was never assigned: ignored
     expect(s.rpc.getStats().rejected.cache).toBe(1)
+  })
+
+  it(`a peer may assign at most MAX_CACHE_IDS_PER_PEER (${MAX_CACHE_IDS_PER_PEER}) cache ids; past that its SIMPLIFY_PATHs are refused`, async () => {
+    const s = await server()
+    s.rpc.node('Game', { move: { mode: 'any_peer' } })
+    const c = await client(s.url)
+    const checksum = rpcChecksum(['move'])
+    const handler = s.peer.sceneHandler!
+    // Straight into the server's scene handler (the transport's hook), as if they had arrived.
+    for (let id = 1; id <= MAX_CACHE_IDS_PER_PEER + 1; id++) {
+      const packet = encodeSimplifyPath({ checksum, cacheId: id, path: 'Game' })
+      if (packet.ok) handler.onScenePacket(c.id, packet.bytes)
+    }
+    expect(s.rpc.getStats().rejected.cache).toBe(1)
+    expect(s.rpc.lastRejection?.reason).toBe(`peer ${c.id} offered more than ${MAX_CACHE_IDS_PER_PEER} paths`)
   })
 
   it('a peer that leaves is forgotten (its cache ids and confirmations); a newcomer is offered the path again', async () => {
