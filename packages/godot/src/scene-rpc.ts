@@ -301,7 +301,7 @@ export class RpcNode<M extends string = string> {
  * Godot: `SceneMultiplayer` (its RPC and path-cache parts: `SceneRPCInterface`, `SceneCacheInterface`).
  */
 export class SceneRpc {
-  /** The peer this layer works on. */
+  /** The peer this layer works on. Godot: `SceneMultiplayer.multiplayer_peer`. */
   readonly peer: SceneRpcPeer
   /** The absolute path node paths are relative to. Godot: `SceneMultiplayer.root_path`. */
   readonly rootPath: string
@@ -442,17 +442,20 @@ export class SceneRpc {
     return [...this._peers.keys()]
   }
 
-  /** A copy of the counters. */
+  /** A copy of the counters. Godot has none: it prints an error for each refusal (`ERR_PRINT`). */
   getStats(): SceneRpcStats {
     return { ...this._stats, rejected: { ...this._stats.rejected } }
   }
 
-  /** Why the last `rpc()` / `rpcId()` (or path-cache send) failed, in words; empty until one did. */
+  /**
+   * Why the last `rpc()` / `rpcId()` (or path-cache send) failed, in words; empty until one did.
+   * Godot prints these (`ERR_FAIL_COND_V_MSG` in `rpcp`).
+   */
   getLastError(): string {
     return this._lastError
   }
 
-  /** The last incoming packet refused, or null. */
+  /** The last incoming packet refused, or null. Godot: the last of its error prints for them. */
   get lastRejection(): RpcRejection | null {
     return this._lastRejection
   }
