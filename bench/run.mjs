@@ -4,6 +4,8 @@
 //
 //   node bench/run.mjs [--rounds N] [--only fanout,latency,memory,bundle] [--impl wsmp,ws,socket.io]
 //                      [--quick] [--profile] [--no-build] [--no-write]
+//   node bench/run.mjs --variant [--rounds N] [--ms N]   (pnpm bench --variant) the Variant codec
+//                      beside MessagePack, and an RPC: bench/variant.mjs, one table
 //
 // Every server runs in its own child process, the load in other child processes, all on 127.0.0.1
 // port 0 (ports travel over IPC). Every child is ended by pid at the end. See bench/README.md.
@@ -303,10 +305,11 @@ function newestMtime(dir) {
 }
 
 function ensureBuilt() {
-  const outputs = ['core', 'client', 'server'].map((p) => join(root, `packages/${p}/dist/index.mjs`)).concat(join(root, 'packages/client/dist/wsmp.min.js'))
+  const packages = ['core', 'client', 'server', 'godot']
+  const outputs = packages.map((p) => join(root, `packages/${p}/dist/index.mjs`)).concat(join(root, 'packages/client/dist/wsmp.min.js'))
   const stale =
     outputs.some((file) => !existsSync(file)) ||
-    Math.min(...outputs.map((file) => statSync(file).mtimeMs)) < Math.max(...['core', 'client', 'server'].map((p) => newestMtime(join(root, `packages/${p}/src`))))
+    Math.min(...outputs.map((file) => statSync(file).mtimeMs)) < Math.max(...packages.map((p) => newestMtime(join(root, `packages/${p}/src`))))
   if (!stale || flag('no-build')) return
   console.log('building (pnpm run build)…')
   execFileSync('pnpm', ['run', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] })
@@ -363,8 +366,20 @@ function table(rows) {
 
 // ---- main -------------------------------------------------------------------------------------
 
+/** `--variant`: bench/variant.mjs in a child process (its own table), with --rounds/--ms passed on. */
+async function runVariant() {
+  const passed = []
+  for (const name of ['rounds', 'ms']) if (option(name, null) !== null) passed.push(`--${name}`, option(name, null))
+  const child = fork(join(here, 'variant.mjs'), passed, { stdio: 'inherit' })
+  children.add(child)
+  const code = await new Promise((resolve) => child.on('exit', (c) => resolve(c ?? 1)))
+  children.delete(child)
+  if (code !== 0) throw new Error(`bench/variant.mjs exited with ${code}`)
+}
+
 async function main() {
   ensureBuilt()
+  if (flag('variant')) return runVariant()
   const started = performance.now()
   const info = machine()
   console.log(`wsmp bench: ${info.cores} cores (${info.cpu}), Node ${info.node}, load average ${info.loadavg.join(' ')}`)

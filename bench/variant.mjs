@@ -7,12 +7,14 @@
 //
 // The state: a tick counter and 32 players, each {id, position, velocity, hp, name}. With the
 // Godot codec positions are Vector2 (float32 pairs, as Godot sends them); for MessagePack they are
-// {x, y} objects, the usual JS shape. Each measurement runs for --ms milliseconds (default 300)
+// {x, y} objects, the usual JS shape. One more row times the RPC a SceneRpc server sends for a
+// state broadcast (examples/godot-authoritative): REMOTE_CALL state(tick, {id: Vector2} × 32),
+// encodeRemoteCall / decodeRemoteCall with a cached node id (a smaller payload: positions only). Each measurement runs for --ms milliseconds (default 300)
 // after a warm-up; the table shows the median of --rounds rounds (default 5). Time is bounded:
 // about rounds × 6 × ms.
 import { Decoder, Encoder } from '@msgpack/msgpack'
 import { decodeVar, encodeVar } from '@wsmp/core'
-import { Vector2, decodeVariant, encodeVariant } from '@wsmp/godot'
+import { RpcMethods, Vector2, decodeRemoteCall, decodeVariant, encodeRemoteCall, encodeVariant } from '@wsmp/godot'
 import os from 'node:os'
 
 const args = process.argv.slice(2)
@@ -42,6 +44,14 @@ function gameState(vector) {
 const godotState = gameState((x, y) => new Vector2(x, y))
 const plainState = gameState((x, y) => ({ x, y }))
 
+/** The example's state RPC: Game's methods, and the positions of the 32 players. */
+const gameMethods = new RpcMethods(['chat', 'move', 'player_left', 'say', 'state', 'welcome'])
+const stateCall = {
+  node: 1,
+  method: gameMethods.id('state'),
+  args: [123456, new Map(godotState.players.map((p) => [p.id, p.position]))],
+}
+
 const msgpackEncoder = new Encoder()
 const msgpackDecoder = new Decoder()
 
@@ -67,6 +77,16 @@ const codecs = [
     encode: () => unwrap(encodeVar(plainState)),
     decode: (bytes) => unwrap(decodeVar(bytes)),
   },
+  {
+    name: '@wsmp/godot RPC state(tick, positions)',
+    encode: () => unwrap(encodeRemoteCall(stateCall)),
+    decode: (bytes) => {
+      const result = decodeRemoteCall(bytes)
+      if (!result.ok) throw new Error(result.reason)
+      return result.call
+    },
+    players: (call) => [...call.args[1].values()],
+  },
 ]
 
 /** Operations per second of `fn` over about MS milliseconds. */
@@ -89,7 +109,7 @@ const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.l
 // Check each codec round-trips the state before timing it.
 for (const codec of codecs) {
   const back = codec.decode(codec.encode())
-  const players = back instanceof Map ? back.get('players') : back.players
+  const players = codec.players ? codec.players(back) : back instanceof Map ? back.get('players') : back.players
   if (!players || players.length !== PLAYERS) throw new Error(`${codec.name} did not round-trip the state`)
 }
 
@@ -114,6 +134,7 @@ const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row
 const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')
 
 console.log(`Game state: tick + ${PLAYERS} players {id, position, velocity, hp, name}; median of ${ROUNDS} rounds of ${MS} ms`)
+console.log(`(the RPC row: the REMOTE_CALL of state(tick, {id: Vector2} × ${PLAYERS}), as a SceneRpc server broadcasts it)`)
 console.log(`Node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown CPU'} × ${os.cpus().length}`)
 console.log('')
 console.log(line(header))

@@ -12,6 +12,9 @@
 #   inbound=N outbound=N       inbound_buffer_size / outbound_buffer_size of the WebSocketMultiplayerPeer
 #   handshake_timeout=S        handshake_timeout
 #   refuse=1                   refuse_new_connections from the start
+#   vars=1                     also decode every peer_packet with bytes_to_var: a "var" event with
+#                              var_to_bytes of the value (hex), and the value sent back to its sender
+#                              with send_bytes(var_to_bytes(value)) (Variant round trips)
 #
 # It prints one JSON object per line on stdout, each with "ev": the multiplayer signals
 # (peer_connected, peer_disconnected, connected_to_server, connection_failed, server_disconnected,
@@ -21,8 +24,10 @@
 #
 # Commands arrive as JSON lines on stdin, each with "cmd" and an optional "seq" echoed in its
 # result: send (send_bytes), put (a raw transport packet, no SceneMultiplayer byte added), rpc,
-# kick (multiplayer.disconnect_peer), disconnect_peer (the transport's, with force), refuse,
-# close, send_auth, complete_auth, status, quit. Stdin closing ends the process.
+# rpcv (an RPC whose arguments are bytes_to_var of "args_hex", an Array), set_authority
+# (set_multiplayer_authority of /root/Rpc), kick (multiplayer.disconnect_peer), disconnect_peer
+# (the transport's, with force), refuse, close, send_auth, complete_auth, status, quit. Stdin
+# closing ends the process.
 extends SceneTree
 
 var opts := {}
@@ -132,6 +137,8 @@ func _initialize() -> void:
 	sm.connection_failed.connect(func(): out(_with_close({"ev": "connection_failed"}, 1)))
 	sm.server_disconnected.connect(func(): out(_with_close({"ev": "server_disconnected"}, 1)))
 	sm.peer_packet.connect(func(id, data: PackedByteArray): out({"ev": "peer_packet", "from": id, "hex": data.hex_encode()}))
+	if opt("vars") == "1":
+		sm.peer_packet.connect(_on_var)
 	sm.peer_authenticating.connect(func(id): out({"ev": "peer_authenticating", "id": id}))
 	sm.peer_authentication_failed.connect(func(id): out(_with_close({"ev": "peer_authentication_failed", "id": id}, id)))
 	sm.multiplayer_peer = mp
@@ -147,6 +154,14 @@ func _on_transport_peer_connected(id: int) -> void:
 
 func _on_transport_peer_disconnected(id: int) -> void:
 	out(_with_close({"ev": "transport_peer_disconnected", "id": id}, id))
+
+
+# vars=1: what bytes_to_var makes of a packet, written back with var_to_bytes, and sent back.
+func _on_var(id: int, data: PackedByteArray) -> void:
+	var value = bytes_to_var(data)
+	var again := var_to_bytes(value)
+	out({"ev": "var", "from": id, "type": typeof(value), "hex": again.hex_encode()})
+	sm.send_bytes(again, id)
 
 
 func _on_auth(id: int, data: PackedByteArray) -> void:
@@ -212,6 +227,16 @@ func _run(cmd: Dictionary) -> void:
 				err = rpc_node.callv("rpc_id", args)
 			else:
 				err = rpc_node.callv("rpc", args)
+		"rpcv":
+			var call_args: Array = [str(cmd.get("method"))]
+			call_args.append_array(bytes_to_var(_bytes({"hex": cmd.get("args_hex", "")})))
+			if cmd.has("to"):
+				call_args.insert(0, int(cmd.get("to")))
+				err = rpc_node.callv("rpc_id", call_args)
+			else:
+				err = rpc_node.callv("rpc", call_args)
+		"set_authority":
+			rpc_node.set_multiplayer_authority(int(cmd.get("id")))
 		"kick":
 			sm.disconnect_peer(int(cmd.get("id")))
 		"disconnect_peer":

@@ -80,8 +80,9 @@ export class GodotPeer {
   private constructor(
     readonly name: string,
     args: string[],
+    engineArgs: string[] = ['--headless', '--path', projectDir, '-s', 'res://peer.gd'],
   ) {
-    this.proc = spawn(godotBin, ['--headless', '--path', projectDir, '-s', 'res://peer.gd', '--', ...args], {
+    this.proc = spawn(godotBin, [...engineArgs, '--', ...args], {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env },
     })
@@ -161,6 +162,15 @@ export class GodotPeer {
     const event = await godot.waitFor((e) => e.ev === 'connected_to_server', `${name} to connect`)
     godot.id = event.id as number
     return godot
+  }
+
+  /**
+   * Runs another Godot project's main scene headless (`--path dir`), with `args` after `--`; its
+   * JSON lines are events as peer.gd's are. It takes no commands (stdin closing does not end it:
+   * `stop()` kills it by pid after its grace time).
+   */
+  static project(name: string, dir: string, args: string[]): GodotPeer {
+    return new GodotPeer(name, args, ['--headless', '--path', dir])
   }
 
   /** The ws:// (or wss://) URL of this server. */

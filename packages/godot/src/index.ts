@@ -35,8 +35,8 @@ export {
   variantTypeOf,
   type DecodeVariantAtResult,
   type DecodeVariantOptions,
-  type VarCodec,
 } from './variant-codec.js'
+export type { VarCodec } from './variant-codec.js'
 export { md5, md5Hex } from './md5.js'
 export {
   CONFIRM_PATH_SIZE,
@@ -62,3 +62,16 @@ export {
   type RemoteCall,
   type SimplifyPath,
 } from './rpc.js'
+export {
+  MAX_CACHE_IDS_PER_PEER,
+  RpcNode,
+  SceneRpc,
+  type RpcMethodConfig,
+  type RpcMode,
+  type RpcRejection,
+  type RpcRejectionKind,
+  type RpcTransferMode,
+  type SceneRpcOptions,
+  type SceneRpcPeer,
+  type SceneRpcStats,
+} from './scene-rpc.js'

@@ -279,7 +279,8 @@ export function decodeRemoteCall(packet: Uint8Array, options?: DecodeVariantOpti
     }
     const args: unknown[] = []
     if (meta & BYTE_ONLY_OR_NO_ARGS) {
-      if (r.pos < end) args.push(packet.slice(r.pos, end))
+      // A copy, as a plain Uint8Array (a Node Buffer's own slice would share its memory).
+      if (r.pos < end) args.push(r.src.slice(r.pos, end))
     } else {
       if (r.pos >= end) fail(ErrorCode.ERR_INVALID_DATA, 'REMOTE_CALL has no argument count')
       const argc = r.u8()

@@ -6,7 +6,7 @@
 // the kinds of a typed Array's or Dictionary's element types). Strings are a u32 byte length, the
 // UTF-8 bytes and zero padding to a multiple of 4.
 
-import { DEFAULT_ENCODE_BUFFER_MAX_SIZE, ErrorCode, type DecodeVarResult, type EncodeVarResult } from '@wsmp/core'
+import { DEFAULT_ENCODE_BUFFER_MAX_SIZE, ErrorCode, type DecodeVarResult, type EncodeVarResult, type VarCodec as CoreVarCodec } from '@wsmp/core'
 import { CodecFailure, LITTLE_ENDIAN, Reader, Writer, fail, readUtf8 } from './bytes.js'
 import {
   PackedColorArray,
@@ -873,19 +873,19 @@ export function decodeVariant(bytes: Uint8Array, options?: DecodeVariantOptions)
   return result.ok ? { ok: true, value: result.value } : result
 }
 
-/** A pluggable var codec: what `putVar`/`getVar` use to turn values into packets and back. */
-export interface VarCodec {
-  /** The codec's name (`varCodec: 'godot'`). */
-  readonly name: string
-  /** Encodes a value into at most `maxSize` bytes. */
-  encode(value: unknown, maxSize?: number): EncodeVarResult
-  /** Decodes one value. */
-  decode(bytes: Uint8Array): DecodeVarResult
-}
+/**
+ * `@wsmp/core`'s var codec interface (`{ name, encode(value, maxSize), decode(bytes) }`), what
+ * `putVar`/`getVar` use and {@link godotVarCodec} implements. The same type as core's.
+ */
+export type VarCodec = CoreVarCodec
 
 /**
- * Godot's Variant encoding as a var codec, for `putVar`/`getVar` that talk to Godot's
- * `put_var`/`get_var` (`varCodec: 'godot'`).
+ * Godot's Variant encoding as `@wsmp/core`'s {@link VarCodec}, for `putVar`/`getVar` that talk
+ * to Godot: `new WebSocketMultiplayerPeer({ varCodec: godotVarCodec })`. With `'scene'` framing a
+ * `putVar` arrives in Godot as `peer_packet`, read with `bytes_to_var`; `getVar` reads what Godot
+ * sends with `send_bytes(var_to_bytes(v))`.
+ *
+ * Godot: `var_to_bytes` / `bytes_to_var` (`PacketPeer.put_var` / `get_var`).
  */
 export const godotVarCodec: VarCodec = {
   name: 'godot',

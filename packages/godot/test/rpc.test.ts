@@ -294,6 +294,11 @@ describe('REMOTE_CALL encoding and decoding rules', () => {
     const result = decodeRemoteCall(packet)
     expect(result.ok && result.call.args).toEqual([Uint8Array.of(10, 11)])
     if (result.ok) expect((result.call.args[0] as Uint8Array).buffer).not.toBe(packet.buffer)
+    // From a Node Buffer (what a socket gives) too: a plain Uint8Array, not a Buffer view.
+    const fromBuffer = decodeRemoteCall(Buffer.from(packet))
+    const bytes = fromBuffer.ok ? (fromBuffer.call.args[0] as Uint8Array) : null
+    expect(bytes?.constructor).toBe(Uint8Array)
+    expect(bytes?.byteLength).toBe(bytes?.buffer.byteLength)
   })
 })
 
