@@ -256,10 +256,10 @@ export class RedisAuthority {
     if (game.getConnectionStatus() === ConnectionStatus.CONNECTING) throw new Error('the game is still starting (createServer pending): await it first')
     if (game.getConnectionStatus() === ConnectionStatus.CONNECTED && !game.isServer()) throw new Error('the game is a client; an authority must be a server or unused')
     const instance = randomId()
-    const cmd = await connectRedis(url, options.redisOptions, `wsmp-authority-${hexId(instance)}`, t.connectTimeoutMs, false)
+    const cmd = await connectRedis(url, options.redisOptions, `wsmp-authority-${hexId(instance)}`, t.connectTimeoutMs)
     let read: Redis | null = null
     try {
-      read = await connectRedis(url, options.redisOptions, `wsmp-authority-${hexId(instance)}-read`, t.connectTimeoutMs, true)
+      read = await connectRedis(url, options.redisOptions, `wsmp-authority-${hexId(instance)}-read`, t.connectTimeoutMs)
       const id = await runId(cmd)
       // One authority per session: wait for a crashed predecessor's lock to expire.
       const deadline = Date.now() + t.timeoutMs + t.heartbeatMs

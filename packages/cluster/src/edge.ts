@@ -267,12 +267,12 @@ export class RedisEdge {
     if (tls !== null && !(tls instanceof TLSOptions && tls.isServer())) throw new TypeError('tlsServerOptions must be TLSOptions.server(key, certificate)')
     const url = options.url ?? 'redis://127.0.0.1:6379'
     const edge = randomId()
-    const cmd = await connectRedis(url, options.redisOptions, `wsmp-edge-${hexId(edge)}`, t.connectTimeoutMs, false)
+    const cmd = await connectRedis(url, options.redisOptions, `wsmp-edge-${hexId(edge)}`, t.connectTimeoutMs)
     let read: Redis | null = null
     let server: http.Server | https.Server | null = null
     let instance: RedisEdge | null = null
     try {
-      read = await connectRedis(url, options.redisOptions, `wsmp-edge-${hexId(edge)}-read`, t.connectTimeoutMs, true)
+      read = await connectRedis(url, options.redisOptions, `wsmp-edge-${hexId(edge)}-read`, t.connectTimeoutMs)
       const id = await runId(cmd)
       const owns = !options.server
       server = options.server ?? (tls ? https.createServer({ key: pem(tls.getPrivateKey()), cert: pem(tls.getOwnCertificate()) }) : http.createServer())

@@ -129,15 +129,17 @@ export async function runId(redis: Redis): Promise<string> {
  * own timers decide when an outage is too long. Resolves once connected; rejects (and closes the
  * connection) when Redis cannot be reached within `timeoutMs`.
  */
-export async function connectRedis(url: string, extra: RedisOptions | undefined, name: string, timeoutMs: number, blocking: boolean): Promise<Redis> {
+export async function connectRedis(url: string, extra: RedisOptions | undefined, name: string, timeoutMs: number): Promise<Redis> {
   const redis = new Redis(url, {
     ...extra,
     lazyConnect: true,
     connectionName: name,
     maxRetriesPerRequest: null,
     enableOfflineQueue: true,
-    // A blocking read is reissued by the reader itself (from the last id it read).
-    autoResendUnfulfilledCommands: !blocking,
+    // Commands in flight when the connection dropped are sent again once it is back: writes are
+    // deduplicated by their sequence numbers; an XREAD is sent again with the same last id.
+    // (Without it ioredis drops them and their promises never settle.)
+    autoResendUnfulfilledCommands: true,
     enableAutoPipelining: false,
     connectTimeout: Math.min(timeoutMs, 2000),
     retryStrategy: (times: number) => Math.min(times * 100, 1000),
