@@ -40,11 +40,13 @@ export interface AuthorityStats {
   edges: number
   /** Clients connected through edges now. */
   remotePeers: number
-  /** Batches read from Redis, and written to it (one per edge per event-loop turn at most). */
+  /** Batches read from Redis (stream entries from edges). */
   batchesIn: number
+  /** Batches written to Redis: at most one per edge per event-loop turn. */
   batchesOut: number
-  /** Bytes of those batches. */
+  /** Bytes of the batches read. */
   bytesIn: number
+  /** Bytes of the batches written. */
   bytesOut: number
   /** Batches Redis delivered twice (after a reconnect) and that were dropped as duplicates. */
   duplicates: number

@@ -67,8 +67,9 @@ export interface EdgeStats {
   messagesIn: number
   /** Frames written to clients. */
   framesOut: number
-  /** Batches written to Redis (at most one per event-loop turn) and read from it. */
+  /** Batches written to Redis: at most one per event-loop turn. */
   batchesOut: number
+  /** Batches read from Redis (stream entries from the authority). */
   batchesIn: number
   /** Batches Redis delivered twice (after a reconnect) and that were dropped as duplicates. */
   duplicates: number

@@ -44,9 +44,11 @@ export interface RedisClusterOptions {
   logger?: Logger | null
 }
 
-/** Timing defaults. */
+/** The default `heartbeatMs`: milliseconds between heartbeats. */
 export const DEFAULT_HEARTBEAT_MS = 1000
+/** The default `timeoutMs`: milliseconds of silence after which a process (or Redis) counts as lost. */
 export const DEFAULT_TIMEOUT_MS = 3000
+/** The default `connectTimeoutMs`: milliseconds to wait for Redis when starting. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5000
 
 /** The Redis keys of one session. */

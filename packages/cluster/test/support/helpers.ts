@@ -1,7 +1,7 @@
 // Helpers of the cluster tests: waiting on conditions, recording clients (wsmp and plain ws), and a
 // cluster of an in-process authority and edges on a test's redis-server.
 import { WebSocket as WsClient } from 'ws'
-import { ConnectionStatus, ErrorCode, WebSocketMultiplayerPeer, type ServerPeerOptions, type WebSocketMultiplayerPeerOptions } from '@wsmp/server'
+import { ConnectionStatus, ErrorCode, WebSocketMultiplayerPeer, type ServerPeerOptions, type TLSOptions, type WebSocketMultiplayerPeerOptions } from '@wsmp/server'
 import { RedisCluster, type EdgeOptions, type RedisAuthority, type RedisEdge } from '@wsmp/cluster'
 
 /** Waits until `condition` holds, checking every few ms; rejects with `what` after `timeoutMs`. Never a fixed delay. */
@@ -41,7 +41,7 @@ export interface Recorder {
 const open = new Set<{ close(): unknown }>()
 
 /** Connects a recording wsmp client to `url` and waits for `connected_to_server`. */
-export async function wsmpClient(url: string, options: WebSocketMultiplayerPeerOptions = {}): Promise<Recorder> {
+export async function wsmpClient(url: string, options: WebSocketMultiplayerPeerOptions = {}, tls: TLSOptions | null = null): Promise<Recorder> {
   const peer = new WebSocketMultiplayerPeer({ logger: null, autoPoll: true, ...options })
   open.add(peer)
   const rec: Recorder = {
@@ -68,7 +68,7 @@ export async function wsmpClient(url: string, options: WebSocketMultiplayerPeerO
   peer.on('connection_failed', () => rec.log.push('connection_failed'))
   peer.on('server_disconnected', () => rec.log.push('server_disconnected'))
   peer.on('packet', (data, from) => rec.packets.push({ from, text: text(data) }))
-  if (peer.createClient(url) !== ErrorCode.OK) throw new Error(peer.getLastError())
+  if (peer.createClient(url, tls) !== ErrorCode.OK) throw new Error(peer.getLastError())
   await waitFor(() => peer.getConnectionStatus() !== ConnectionStatus.CONNECTING, `a client of ${url} to connect`)
   if (peer.getConnectionStatus() !== ConnectionStatus.CONNECTED) throw new Error(`the client failed to connect to ${url}: ${peer.getLastError()}`)
   return rec
@@ -148,7 +148,16 @@ export function newSession(): string {
 export async function startCluster(
   redisUrl: string,
   edges: number,
-  options: { session?: string; game?: WebSocketMultiplayerPeer; gameOptions?: ServerPeerOptions; edgeOptions?: Partial<EdgeOptions>; timeoutMs?: number; heartbeatMs?: number } = {},
+  options: {
+    session?: string
+    game?: WebSocketMultiplayerPeer
+    gameOptions?: ServerPeerOptions
+    edgeOptions?: Partial<EdgeOptions>
+    timeoutMs?: number
+    heartbeatMs?: number
+    /** Record the game's packets with a 'packet' listener (default true; false leaves them queued). */
+    listen?: boolean
+  } = {},
 ): Promise<TestCluster> {
   const session = options.session ?? newSession()
   const game = options.game ?? new WebSocketMultiplayerPeer({ logger: null, autoPoll: true, ...options.gameOptions })
@@ -157,7 +166,7 @@ export async function startCluster(
   const packets: Seen[] = []
   game.on('peer_connected', (id) => log.push(`peer_connected ${id}`))
   game.on('peer_disconnected', (id) => log.push(`peer_disconnected ${id}`))
-  game.on('packet', (data, from) => packets.push({ from, text: text(data) }))
+  if (options.listen !== false) game.on('packet', (data, from) => packets.push({ from, text: text(data) }))
   const timing = { heartbeatMs: options.heartbeatMs, timeoutMs: options.timeoutMs }
   const authority = await RedisCluster.authority(game, { url: redisUrl, session, logger: null, ...timing })
   open.add(authority)
