@@ -49,7 +49,12 @@ describe.skipIf(REDIS_MISSING !== null)('the Godot contract across an authority 
     expect(cluster.game.getPeerPort(raw.id())).toBe(rawPort)
     for (const id of ids) expect(cluster.game.getPeer(id)).not.toBeNull()
     expect(cluster.authority.getStats()).toMatchObject({ edges: 3, remotePeers: 7 })
-    expect(cluster.authority.getEdges().map((e) => e.clients).sort()).toEqual([2, 2, 3])
+    expect(
+      cluster.authority
+        .getEdges()
+        .map((e) => e.clients)
+        .sort(),
+    ).toEqual([2, 2, 3])
   })
 
   it("delivers the authority's putPacket to 0, n and −n on every edge, with its transfer modes and channels, in order", async () => {

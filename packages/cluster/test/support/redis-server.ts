@@ -9,7 +9,9 @@ import { delimiter, join } from 'node:path'
 
 /** The redis-server binary: REDIS_SERVER_PATH, else the first on PATH, else null. */
 export function redisServerPath(): string | null {
-  const candidates = process.env.REDIS_SERVER_PATH ? [process.env.REDIS_SERVER_PATH] : [...(process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'redis-server')), '/usr/bin/redis-server']
+  const candidates = process.env.REDIS_SERVER_PATH
+    ? [process.env.REDIS_SERVER_PATH]
+    : [...(process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'redis-server')), '/usr/bin/redis-server']
   for (const file of candidates) {
     try {
       accessSync(file, constants.X_OK)
@@ -64,9 +66,13 @@ export async function startRedis(): Promise<RedisServer> {
   let child: ChildProcess | null = null
   let port = 0
   const launch = async (): Promise<void> => {
-    const proc = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'no', '--loglevel', 'warning'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
+    const proc = spawn(
+      binary,
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'no', '--loglevel', 'warning'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
     running.add(proc)
     child = proc
     proc.on('exit', () => running.delete(proc))
