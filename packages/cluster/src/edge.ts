@@ -419,8 +419,9 @@ export class RedisEdge {
       ws.close(1013, 'no authority')
       return
     }
-    const client = new EdgeClient(this, ++this._nextClient >>> 0, ws)
-    if (client.id === 0) this._nextClient = 1
+    // Client numbers are the edge's own (u32, never 0), never reused while the edge runs long enough to matter.
+    this._nextClient = this._nextClient >= 0xffffffff ? 1 : this._nextClient + 1
+    const client = new EdgeClient(this, this._nextClient, ws)
     driver.adopt(ws, client)
     this._clients.set(client.id, client)
     this._stats.accepted++
