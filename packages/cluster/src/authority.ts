@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis'
-import { createNanoEvents, type Emitter, type Unsubscribe } from 'nanoevents'
+import { createNanoEvents, type Emitter } from 'nanoevents'
 import { ConnectionStatus, ServerRole, ServerSocketDriver, type SocketDriver, type WebSocketMultiplayerPeer, type WebSocketPeer } from '@wsmp/server'
 import {
   LOCK_REFRESH,
@@ -299,7 +299,7 @@ export class RedisAuthority {
   }
 
   /** Subscribes to an event; returns the function that unsubscribes. */
-  on<E extends keyof AuthorityEvents>(event: E, listener: AuthorityEvents[E]): Unsubscribe {
+  on<E extends keyof AuthorityEvents>(event: E, listener: AuthorityEvents[E]): () => void {
     return this._events.on(event, listener)
   }
 

@@ -2,7 +2,7 @@ import * as http from 'node:http'
 import * as https from 'node:https'
 import { hostname } from 'node:os'
 import type { Redis } from 'ioredis'
-import { createNanoEvents, type Emitter, type Unsubscribe } from 'nanoevents'
+import { createNanoEvents, type Emitter } from 'nanoevents'
 import type { WsSocket } from '@wsmp/client/node'
 import {
   Acceptor,
@@ -310,7 +310,7 @@ export class RedisEdge {
   }
 
   /** Subscribes to an event; returns the function that unsubscribes. */
-  on<E extends keyof EdgeEvents>(event: E, listener: EdgeEvents[E]): Unsubscribe {
+  on<E extends keyof EdgeEvents>(event: E, listener: EdgeEvents[E]): () => void {
     return this._events.on(event, listener)
   }
 
