@@ -19,6 +19,7 @@ const entries = {
   client: ['index', 'socket.node', 'socket.browser'],
   server: ['index'],
   godot: ['index'],
+  cluster: ['index'],
 }
 const packages = Object.keys(entries)
 

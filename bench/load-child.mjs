@@ -1,6 +1,6 @@
 // A load generator process. Receives one job over IPC and answers commands:
 //   ← { id, cmd: 'fanout', impl, port, clients, size, rate }   → { id } once every client is ready
-//   ← { id, cmd: 'latency', targets: [{ impl, port }], size, rate, seconds, warmup } → { id, [impl]: stats } when done
+//   ← { id, cmd: 'latency', targets: [{ impl, port, sourcePort?, name? }], size, rate, seconds, warmup } → { id, [name ?? impl]: stats } when done
 //   ← { id, cmd: 'idle', impl, port, count, concurrency }      → { id, ready } once all are ready
 //   ← { id, cmd: 'start' }   start sending (fan-out)
 //   ← { id, cmd: 'mark' }    → { id, received, sent, throttled, closed, cpu, t }
@@ -139,11 +139,24 @@ async function latency({ targets, size, rate, seconds, warmup }) {
   const total = Math.round(rate * seconds)
   const skip = Math.round(rate * warmup)
   const runs = []
-  for (const { impl, port } of targets) {
+  // A target may name its result (default: its impl) and put the source on another port (a
+  // cluster's other edge: bench/cluster.mjs).
+  for (const { impl, port, sourcePort = port, name = impl } of targets) {
     const [receiver] = await connectMany(impl, port, 1, 1)
-    const [source] = await connectMany(impl, port, 1, 1)
+    const [source] = await connectMany(impl, sourcePort, 1, 1)
     clients.push(receiver, source)
-    const run = { impl, protocol: protocols[impl], receiver, source, target: impl === 'wsmp' ? receiver.id : 0, sentAt: new Float64Array(total), samples: [], received: 0, seq: 0 }
+    const run = {
+      impl,
+      name,
+      protocol: protocols[impl],
+      receiver,
+      source,
+      target: impl === 'wsmp' ? receiver.id : 0,
+      sentAt: new Float64Array(total),
+      samples: [],
+      received: 0,
+      seq: 0,
+    }
     receiver.onPayload = (data, start, end) => {
       if (end - start < 4) return
       const seq = data.readUInt32LE(start)
@@ -182,7 +195,7 @@ async function latency({ targets, size, rate, seconds, warmup }) {
   for (const run of runs) {
     const samples = run.samples.sort((a, b) => a - b)
     const pick = (q) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] ?? NaN
-    out[run.impl] = { count: samples.length, lost: total - run.received, p50: pick(0.5), p90: pick(0.9), p99: pick(0.99), max: samples[samples.length - 1] ?? NaN }
+    out[run.name] = { count: samples.length, lost: total - run.received, p50: pick(0.5), p90: pick(0.9), p99: pick(0.99), max: samples[samples.length - 1] ?? NaN }
   }
   return out
 }

@@ -6,6 +6,7 @@
 //                      [--quick] [--profile] [--no-build] [--no-write]
 //   node bench/run.mjs --variant [--rounds N] [--ms N]   (pnpm bench --variant) the Variant codec
 //                      beside MessagePack, and an RPC: bench/variant.mjs, one table
+//   node bench/run.mjs --cluster [--quick] [--rounds N] [--no-write]   one process vs a cluster (bench/cluster.mjs)
 //
 // Every server runs in its own child process, the load in other child processes, all on 127.0.0.1
 // port 0 (ports travel over IPC). Every child is ended by pid at the end. See bench/README.md.
@@ -527,11 +528,14 @@ async function main() {
   if (profileDir) console.log(`CPU profiles in ${profileDir}; summarise with: node bench/profile-summary.mjs ${profileDir}/wsmp-fanout.cpuprofile`)
 }
 
-main().then(
-  () => endAll(),
-  async (err) => {
-    console.error(err)
-    await endAll()
-    process.exitCode = 1
-  },
-)
+// pnpm bench --cluster: one process beside a @wsmp/cluster session instead (bench/cluster.mjs).
+if (args.includes('--cluster')) await import('./cluster.mjs')
+else
+  main().then(
+    () => endAll(),
+    async (err) => {
+      console.error(err)
+      await endAll()
+      process.exitCode = 1
+    },
+  )

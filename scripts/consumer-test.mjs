@@ -162,11 +162,13 @@ const core = require('@wsmp/core')
 const client = require('@wsmp/client')
 const server = require('@wsmp/server')
 const godot = require('@wsmp/godot')
+const cluster = require('@wsmp/cluster')
 const checks = {
   '@wsmp/core': core.ErrorCode.OK === 0 && core.ErrorCode.ERR_BUG === 47 && typeof core.MultiplayerPeer === 'function' && core.TARGET_PEER_SERVER === 1 && typeof core.encodeVar === 'function',
   '@wsmp/client': typeof client.WebSocketMultiplayerPeer === 'function' && typeof client.WebSocketPeer === 'function' && client.ErrorCode === core.ErrorCode && typeof new client.WebSocketMultiplayerPeer().createClient === 'function',
   '@wsmp/server': typeof server.WebSocketMultiplayerPeer === 'function' && typeof server.WebSocketMultiplayerPeer.prototype.createServer === 'function' && typeof server.WebSocketMultiplayerPeer.prototype.attach === 'function' && server.ErrorCode === core.ErrorCode,
   '@wsmp/godot': typeof godot.encodeVariant === 'function' && typeof godot.Vector2 === 'function' && godot.decodeVariant(godot.encodeVariant(new godot.Vector2(1, 2)).bytes).value.y === 2,
+  '@wsmp/cluster': typeof cluster.RedisCluster.authority === 'function' && typeof cluster.RedisCluster.edge === 'function' && typeof cluster.RedisEdge.prototype.getLocalPort === 'function' && cluster.DEFAULT_TIMEOUT_MS === 3000,
 }
 console.log(JSON.stringify(checks))
 `
@@ -176,7 +178,9 @@ import core = require('@wsmp/core')
 import client = require('@wsmp/client')
 import server = require('@wsmp/server')
 import godot = require('@wsmp/godot')
+import cluster = require('@wsmp/cluster')
 const ok: 0 = core.ErrorCode.OK
+export const edgeOptions: cluster.EdgeOptions = { session: 'cjs', port: 0 }
 export const vector: godot.Vector2 = new godot.Vector2(1, 2)
 const peer: client.WebSocketMultiplayerPeer = new server.WebSocketMultiplayerPeer()
 export const checked: [number, boolean] = [ok, peer.isServer()]

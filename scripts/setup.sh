@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a machine that has only Node 20 and npm, then builds.
-#   bash scripts/setup.sh            pnpm 12.4.2, dependencies, Chromium (for the browser tests), build
-#   bash scripts/setup.sh --no-browser   the same without Chromium (enough for the demo)
+#   bash scripts/setup.sh            pnpm 12.4.2, dependencies, Chromium (for the browser tests),
+#                                    redis-server (for the cluster tests), build
+#   bash scripts/setup.sh --no-browser   the same without Chromium (enough for the demos)
 #
 # pnpm: the one on PATH when it is 12.4.2 (the version packageManager pins), else 12.4.2 is
 # installed into .tools/ here; a global pnpm of another version is left alone.
@@ -48,6 +49,34 @@ if [ "${1:-}" != "--no-browser" ] && [ ! -x "$chromium" ]; then
     fi
     [ -z "${CI:-}" ] || exit 1
   fi
+fi
+
+# redis-server (the @wsmp/cluster tests start their own): REDIS_SERVER_PATH if set, else one on
+# PATH, else Debian's redis-server installed with apt-get as root or through password-less sudo.
+# Without one the cluster tests are skipped with a line saying how to provide it; under CI=true a
+# missing redis-server is an error.
+if [ -z "${REDIS_SERVER_PATH:-}" ] && ! command -v redis-server >/dev/null 2>&1; then
+  echo "setup: installing Debian's redis-server for the cluster tests" >&2
+  if [ "$(id -u)" = 0 ]; then
+    sudo=""
+  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    sudo="sudo -n"
+  else
+    sudo="none"
+  fi
+  if [ "$sudo" = none ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "setup: cannot install it here (needs apt-get and root or password-less sudo)" >&2
+  else
+    { $sudo apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends redis-server >/dev/null; } ||
+      echo "setup: apt-get install redis-server failed" >&2
+  fi
+  if ! command -v redis-server >/dev/null 2>&1; then
+    echo "setup: no redis-server: the cluster tests will be skipped; install it (sudo apt-get install redis-server) or set REDIS_SERVER_PATH=/path/to/redis-server" >&2
+    [ -z "${CI:-}" ] || exit 1
+  fi
+elif [ -n "${REDIS_SERVER_PATH:-}" ] && [ ! -x "$REDIS_SERVER_PATH" ]; then
+  echo "setup: REDIS_SERVER_PATH=$REDIS_SERVER_PATH is not an executable file" >&2
+  [ -z "${CI:-}" ] || exit 1
 fi
 
 pnpm install --frozen-lockfile --reporter=silent

@@ -32,5 +32,8 @@ run_suite consumer node scripts/consumer-test.mjs --report test-results/consumer
 if [ -f e2e/package.json ]; then
   run_suite browser pnpm run --silent e2e
 fi
+# @wsmp/cluster against a real redis-server the tests start on 127.0.0.1 (Debian's, installed by
+# scripts/setup.sh; or REDIS_SERVER_PATH), with edges and authorities in child processes.
+run_suite cluster pnpm exec vitest run -c vitest.cluster.config.ts --reporter=default --reporter=json --outputFile.json=test-results/cluster.json
 run_suite godot-live pnpm exec vitest run -c vitest.godot.config.ts --reporter=default --reporter=json --outputFile.json=test-results/godot-live.json
 node scripts/summary.mjs "${results[@]}"

@@ -36,7 +36,7 @@ export const MAX_PEER_ID = 0x7fffffff
 
 /**
  * WebSocket close codes wsmp sends, with the reason text it uses. 1000–1015 are RFC 6455's;
- * 4000–4099 are wsmp's own.
+ * 4000–4099 are wsmp's own (4010 and up: `@wsmp/cluster`).
  */
 export const CloseCode = {
   /** RFC 6455 1000: normal closure. */
@@ -76,6 +76,19 @@ export const CloseCode = {
    * close with this code instead (Node peers close with 1009).
    */
   MESSAGE_TOO_BIG_BROWSER: 4009,
+  /**
+   * `@wsmp/cluster`: the edge this client is connected to lost the session's authority (the game
+   * server) — it crashed or was killed, stopped answering for longer than the cluster's
+   * `timeoutMs`, replaced by a new authority, or it dropped this edge as unreachable. Reason
+   * "cluster: authority lost" (the detail follows it).
+   */
+  AUTHORITY_LOST: 4010,
+  /**
+   * `@wsmp/cluster`: the edge this client is connected to could not reach Redis for longer than the
+   * cluster's `timeoutMs`, or Redis restarted (or lost messages) so the session's traffic could not
+   * be carried on without a gap. Reason "cluster: Redis unavailable" (the detail follows it).
+   */
+  REDIS_UNAVAILABLE: 4011,
 } as const
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode]
 

@@ -103,6 +103,15 @@ export class ServerSocketDriver extends NodeSocketDriver {
     sharedWire = null
   }
 
+  /**
+   * The frame a broadcast loop is sending right now (marked with {@link share}), or null. A driver
+   * whose sockets stand for connections elsewhere (`@wsmp/cluster`) sends such a frame once per
+   * destination with its list of receivers instead of once per receiver.
+   */
+  static shared(): Uint8Array | null {
+    return sharedFrame
+  }
+
   override send(socket: WsSocket, data: Uint8Array | string, binary: boolean): void {
     const s = socket as Socket
     const tcp = s._socket
