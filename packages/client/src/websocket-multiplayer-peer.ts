@@ -132,12 +132,8 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer {
   }
   /** Sets `handshakeTimeout`; the getter says which values are accepted. */
   set handshakeTimeout(value: number) {
-    if (typeof value !== 'number' || Number.isNaN(value)) throw new TypeError('handshakeTimeout must be a number of seconds')
-    if (value <= 0) {
-      this._warn(`handshakeTimeout must be above 0; keeping ${this._handshakeTimeout}`)
-      return
-    }
-    this._handshakeTimeout = value
+    // Godot refuses 0 and less; a millisecond is the least that means anything.
+    if (this._valid('handshakeTimeout', value, 0.001)) this._handshakeTimeout = value
   }
 
   /**
@@ -223,12 +219,7 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer {
   }
   /** Sets `authTimeout`; the getter says which values are accepted. */
   set authTimeout(value: number) {
-    if (typeof value !== 'number' || Number.isNaN(value)) throw new TypeError('authTimeout must be a number of seconds')
-    if (value < 0) {
-      this._warn(`authTimeout must be 0 (no limit) or more; keeping ${this._authTimeout}`)
-      return
-    }
-    this._authTimeout = value
+    if (this._valid('authTimeout', value, 0)) this._authTimeout = value
   }
 
   /**

@@ -104,9 +104,6 @@ export interface PeerSink {
   onDrain?(peer: WebSocketPeer): void
 }
 
-/** The shared empty inbox and queue of accepted connections that have not used theirs (never written to). */
-const NO_ENTRIES = Object.freeze([]) as unknown as (Packet | Deferred)[]
-const NO_PACKETS = new Queue<Packet>()
 
 const utf8 = new TextEncoder()
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
@@ -117,11 +114,6 @@ function closeReason(reason: string): string {
   let out = reason
   while (utf8.encode(out).length > 123) out = out.slice(0, -1)
   return out
-}
-
-function positiveInteger(name: string, value: number, min: number): boolean {
-  if (typeof value !== 'number' || !Number.isInteger(value)) throw new TypeError(`${name} must be an integer, got ${String(value)}`)
-  return value >= min
 }
 
 function stringList(name: string, value: string[]): string[] {
@@ -143,16 +135,21 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
   static readonly WriteMode = WriteMode
 
   /** The platform's socket (`ws`'s in Node, the browser's WebSocket), driven through `_driver`. */
-  private _socket: unknown = null
+  /** @internal */
+  protected _socket: unknown = null
   /** How `_socket` is driven: this build's platform driver, or the one a server accepted it with. */
-  private _driver: SocketDriver = socketDriver
-  private _state: WebSocketState = WebSocketState.CLOSED
+  /** @internal */
+  protected _driver: SocketDriver = socketDriver
+  /** @internal */
+  protected _state: WebSocketState = WebSocketState.CLOSED
   private _requestedUrl = ''
   private _protocol = ''
   private _closeCode = -1
   private _closeReason = ''
-  private _inbox: (Packet | Deferred)[] = []
-  private _queue = new Queue<Packet>()
+  /** @internal */
+  protected _inbox: (Packet | Deferred)[] = []
+  /** @internal */
+  protected _queue = new Queue<Packet>()
   private _lastWasString = false
   /** Packets handed on and not yet read (waiting, or in the application's queue), and their bytes. */
   private _unread = 0
@@ -230,11 +227,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
   }
   /** Sets `heartbeatInterval`; the getter says which values are accepted. */
   set heartbeatInterval(value: number) {
-    if (typeof value !== 'number' || !Number.isFinite(value)) throw new TypeError('heartbeatInterval must be a number of seconds')
-    if (value < 0) {
-      this._warn(`heartbeatInterval must not be negative; keeping ${this._heartbeatInterval}`)
-      return
-    }
+    if (!this._valid('heartbeatInterval', value, 0)) return
     this._heartbeatInterval = value
     if (this._state === WebSocketState.OPEN) this._startHeartbeat()
   }
@@ -252,11 +245,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
   }
   /** Sets `inboundBufferSize`; the getter says which values are accepted. */
   set inboundBufferSize(value: number) {
-    if (!positiveInteger('inboundBufferSize', value, 1)) {
-      this._warn(`inboundBufferSize must be at least 1; keeping ${this._inboundBufferSize}`)
-      return
-    }
-    this._inboundBufferSize = value
+    if (this._valid('inboundBufferSize', value, 1, Infinity, true)) this._inboundBufferSize = value
   }
 
   /**
@@ -273,10 +262,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
   }
   /** Sets `maxQueuedPackets`; the getter says which values are accepted. */
   set maxQueuedPackets(value: number) {
-    if (!positiveInteger('maxQueuedPackets', value, 1)) {
-      this._warn(`maxQueuedPackets must be at least 1; keeping ${this._maxQueuedPackets}`)
-      return
-    }
+    if (!this._valid('maxQueuedPackets', value, 1, Infinity, true)) return
     this._maxQueuedPackets = value
     this._updateReading()
   }
@@ -299,11 +285,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
   }
   /** Sets `outboundBufferSize`; the getter says which values are accepted. */
   set outboundBufferSize(value: number) {
-    if (!positiveInteger('outboundBufferSize', value, 0)) {
-      this._warn(`outboundBufferSize must not be negative; keeping ${this._outboundBufferSize}`)
-      return
-    }
-    this._outboundBufferSize = value
+    if (this._valid('outboundBufferSize', value, 0, Infinity, true)) this._outboundBufferSize = value
   }
 
   /**
@@ -370,23 +352,15 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
   }
 
   /**
-   * @internal Wraps a socket a server accepted: the peer starts OPEN.
+   * @internal Takes a connection a server accepted (see @wsmp/server's AcceptedPeer): already OPEN, driven by `driver`.
    */
-  static _accept<S>(socket: S, driver: SocketDriver<S>, requestedUrl: string, template: WebSocketPeer, sink: PeerSink): WebSocketPeer {
-    const peer = new WebSocketPeer()
-    template._copySettingsTo(peer)
-    peer._sink = sink
-    // A server's connections use neither (their events go to the sink): shared empty placeholders
-    // until first use (see _entries, _packets), so an idle connection holds none.
-    peer._inbox = NO_ENTRIES
-    peer._queue = NO_PACKETS
-    peer._requestedUrl = requestedUrl
-    peer._state = WebSocketState.OPEN
-    peer._socket = socket
-    peer._driver = driver as SocketDriver
-    peer._protocol = driver.protocol(socket)
-    peer._startHeartbeat()
-    return peer
+  _adopt<S>(socket: S, driver: SocketDriver<S>, requestedUrl: string): void {
+    this._requestedUrl = requestedUrl
+    this._state = WebSocketState.OPEN
+    this._socket = socket
+    this._driver = driver as SocketDriver
+    this._protocol = driver.protocol(socket)
+    this._startHeartbeat()
   }
 
   /**
@@ -631,24 +605,6 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
     return this._send(frame, frame.length, true, TransferMode.RELIABLE)
   }
 
-  /**
-   * @internal Sends `count` small binary messages at once: `wire` holds them as WebSocket frames
-   * (written as they are where the socket allows), `payloads` makes them one by one otherwise;
-   * `size` is their payload bytes. `ERR_OUT_OF_MEMORY`, nothing sent, when they do not fit under
-   * `outboundBufferSize` plus `extra`.
-   */
-  _sendBatch(wire: Uint8Array, payloads: () => Uint8Array[], count: number, size: number, extra = 0): ErrorCode {
-    const socket = this._socket
-    if (socket === null || this._state !== WebSocketState.OPEN) return this._fail(ErrorCode.FAILED, 'send: the connection is not open')
-    if (!this._fits(size, extra)) return this._fail(ErrorCode.ERR_OUT_OF_MEMORY, `send: ${size} bytes would pass outboundBufferSize (${this._outboundBufferSize})`)
-    const driver = this._driver
-    if (driver.sendWire) driver.sendWire(socket, wire, payloads)
-    else for (const payload of payloads()) driver.send(socket, payload, true)
-    this._stats.packetsOut += count
-    this._stats.bytesOut += size
-    return ErrorCode.OK
-  }
-
   /** @internal Sends the held UNRELIABLE_ORDERED packets that fit now. */
   _flushHeld(): void {
     const held = this._held
@@ -771,15 +727,13 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
     this._lastError = ''
   }
 
-  /** The inbox (Node), made on first use for a connection a server accepted (see _accept). */
-  private _entries(): (Packet | Deferred)[] {
-    if (this._inbox === NO_ENTRIES) this._inbox = []
+  /** @internal The inbox (a server's connections make theirs on first use). */
+  protected _entries(): (Packet | Deferred)[] {
     return this._inbox
   }
 
-  /** The packet queue (Node), made on first use for a connection a server accepted (see _accept). */
-  private _packets(): Queue<Packet> {
-    if (this._queue === NO_PACKETS) this._queue = new Queue<Packet>()
+  /** @internal The packet queue (a server's connections make theirs on first use). */
+  protected _packets(): Queue<Packet> {
     return this._queue
   }
 

@@ -144,12 +144,7 @@ export abstract class MultiplayerPeer extends PacketPeer {
   }
   /** Sets `transferChannel`; the getter says which values are accepted. */
   set transferChannel(value: number) {
-    if (!Number.isInteger(value)) throw new TypeError('transferChannel must be an integer')
-    if (value < 0 || value > 255) {
-      this._warn(`transferChannel must be within 0 … 255; keeping ${this._transferChannel}`)
-      return
-    }
-    this._transferChannel = value
+    if (this._valid('transferChannel', value, 0, 255, true)) this._transferChannel = value
   }
 
   /**

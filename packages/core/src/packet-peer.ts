@@ -76,12 +76,7 @@ export abstract class PacketPeer {
   }
   /** Sets `encodeBufferMaxSize`; the getter says which values are accepted. */
   set encodeBufferMaxSize(value: number) {
-    if (typeof value !== 'number' || !Number.isFinite(value)) throw new TypeError('encodeBufferMaxSize must be a number')
-    if (value < MIN_ENCODE_BUFFER_MAX_SIZE || value > MAX_ENCODE_BUFFER_MAX_SIZE) {
-      this._warn(`encodeBufferMaxSize must be within ${MIN_ENCODE_BUFFER_MAX_SIZE} … ${MAX_ENCODE_BUFFER_MAX_SIZE}; keeping ${this._encodeBufferMaxSize}`)
-      return
-    }
-    this._encodeBufferMaxSize = nextPowerOfTwo(Math.ceil(value))
+    if (this._valid('encodeBufferMaxSize', value, MIN_ENCODE_BUFFER_MAX_SIZE, MAX_ENCODE_BUFFER_MAX_SIZE)) this._encodeBufferMaxSize = nextPowerOfTwo(Math.ceil(value))
   }
 
   /**
@@ -160,6 +155,19 @@ export abstract class PacketPeer {
   /** The reason for the last failure this peer reported (an error code returned, a connection lost). */
   getLastError(): string {
     return this._lastError
+  }
+
+  /**
+   * @internal Checks a numeric setting: a `TypeError` for what is not a number (with `integer`,
+   * not a whole one); false, with a warning and the old value kept, outside `min` … `max`.
+   */
+  _valid(name: string, value: number, min: number, max = Infinity, integer = false): boolean {
+    if (typeof value !== 'number' || Number.isNaN(value) || (integer && !Number.isInteger(value))) {
+      throw new TypeError(`${name} must be ${integer ? 'an integer' : 'a number'}, got ${String(value)}`)
+    }
+    if (value >= min && value <= max) return true
+    this._warn(`${name} must be ${max === Infinity ? `at least ${min}` : `within ${min} … ${max}`}; keeping ${String((this as Record<string, unknown>)[name])}`)
+    return false
   }
 
   /** @internal Records a failure's reason and returns its code. */

@@ -1,4 +1,5 @@
 import { SceneCommand, SysCommand, type WebSocketPeer } from '@wsmp/client'
+import type { AcceptedPeer } from './accepted-peer.js'
 
 /**
  * Batches of announcements go out at the end of the event-loop turn that made them, but at most
@@ -16,12 +17,12 @@ const PAYLOAD_SIZE = 6
 /** What the announcer needs of the server role. */
 export interface AnnouncementHost {
   /** The admitted peers, by id. */
-  readonly peers: ReadonlyMap<number, WebSocketPeer>
+  readonly peers: ReadonlyMap<number, AcceptedPeer>
   /**
    * Sends `count` announcements to `peer`: `wire` holds them as WebSocket frames, `payloads` makes
    * them one by one where those bytes cannot be written as they are. False when the peer was cut.
    */
-  deliver(peer: WebSocketPeer, wire: Uint8Array, payloads: () => Uint8Array[]): boolean
+  deliver(peer: AcceptedPeer, wire: Uint8Array, payloads: () => Uint8Array[]): boolean
 }
 
 /** Writes the announcement of `change` (+id joined, −id left) into `out` as a WebSocket frame at `at`. */

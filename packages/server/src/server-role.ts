@@ -26,6 +26,7 @@ import {
   type SocketDriver,
 } from '@wsmp/client'
 import type { WsSocket } from '@wsmp/client/node'
+import { AcceptedPeer } from './accepted-peer.js'
 import { Acceptor } from './acceptor.js'
 import { Announcements } from './announcements.js'
 import { ServerSocketDriver, serverSocketDriver } from './server-socket.js'
@@ -65,9 +66,9 @@ export class ServerRole implements PeerRole, PeerSink {
   /** Upgrades from our HTTP server (createServer) or the application's (attach); null when peers only join through acceptRemote. */
   readonly _acceptor: Acceptor | null
   /** Admitted peers: announced, routed to. */
-  readonly _peers = new Map<number, WebSocketPeer>()
+  readonly _peers = new Map<number, AcceptedPeer>()
   /** Connected peers that have not completed SceneMultiplayer auth. */
-  readonly _pending = new Map<number, WebSocketPeer>()
+  readonly _pending = new Map<number, AcceptedPeer>()
   /** Ids whose `peer_disconnected` has not been polled yet: not reused until then. */
   readonly _retiring = new Set<number>()
   private readonly _departed: PeerStats = createPeerStats()
@@ -410,7 +411,7 @@ export class ServerRole implements PeerRole, PeerSink {
   }
 
   /** Announcements (see Announcements): the server's own frames; a peer without room is cut. */
-  private _deliverBatch(peer: WebSocketPeer, wire: Uint8Array, payloads: () => Uint8Array[]): boolean {
+  private _deliverBatch(peer: AcceptedPeer, wire: Uint8Array, payloads: () => Uint8Array[]): boolean {
     const count = wire.length / 8
     if (peer._sendBatch(wire, payloads, count, count * 6, peer.outboundBufferSize) !== ErrorCode.ERR_OUT_OF_MEMORY) return true
     this._cutSlow(peer, `outbound buffer full (outboundBufferSize = ${peer.outboundBufferSize})`)
@@ -460,7 +461,7 @@ export class ServerRole implements PeerRole, PeerSink {
       ws.terminate()
       return
     }
-    const peer = WebSocketPeer._accept(ws, serverSocketDriver, url, this._owner._template, this)
+    const peer = new AcceptedPeer(ws, serverSocketDriver as SocketDriver, url, this._owner._template, this)
     serverSocketDriver.adopt(ws, peer)
     this._connected(peer)
   }
@@ -473,13 +474,13 @@ export class ServerRole implements PeerRole, PeerSink {
    */
   acceptRemote<S>(socket: S, driver: SocketDriver<S>, url: string): WebSocketPeer | null {
     if (this._closed || this._owner._status !== ConnectionStatus.CONNECTED) return null
-    const peer = WebSocketPeer._accept(socket, driver, url, this._owner._template, this)
+    const peer = new AcceptedPeer(socket, driver as SocketDriver, url, this._owner._template, this)
     this._connected(peer)
     return peer
   }
 
   /** A new connection: its id, then admitted or (with auth) pending. */
-  private _connected(peer: WebSocketPeer): void {
+  private _connected(peer: AcceptedPeer): void {
     const owner = this._owner
     const id = owner.generateUniqueId()
     peer._id = id
@@ -493,7 +494,7 @@ export class ServerRole implements PeerRole, PeerSink {
   }
 
   /** SceneMultiplayer's `_admit_peer`: announced to everyone and everyone to it, then `peer_connected`. */
-  private _admit(peer: WebSocketPeer): void {
+  private _admit(peer: AcceptedPeer): void {
     const owner = this._owner
     const id = peer._id
     this._pending.delete(id)

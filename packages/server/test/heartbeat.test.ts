@@ -60,7 +60,7 @@ describe('heartbeatInterval', () => {
     peer.heartbeatInterval = 2
     peer.heartbeatInterval = -1
     expect(peer.heartbeatInterval).toBe(2)
-    expect(peer.getLastError()).toMatch(/heartbeatInterval must not be negative/)
+    expect(peer.getLastError()).toMatch(/heartbeatInterval must be at least 0/)
     const multi = new WebSocketMultiplayerPeer({ logger: null })
     expect(multi.heartbeatInterval).toBe(0)
     multi.heartbeatInterval = -3
