@@ -69,7 +69,7 @@ export class ClientRole implements PeerRole, PeerSink {
   /** Starts the connection; OK means CONNECTING. */
   connect(url: string, tls: TLSOptions | null): ErrorCode {
     const owner = this._owner
-    const err = this._peer.connectToUrl(url, tls)
+    const err = this._peer._connect(url, tls, 'createClient')
     if (err !== ErrorCode.OK) return owner._fail(err, this._peer.getLastError())
     const timeout = owner.handshakeTimeout * 1000
     this._deadline = Date.now() + timeout
@@ -257,7 +257,7 @@ export class ClientRole implements PeerRole, PeerSink {
       peer._limitClose ||
       (this._leaving ? `disconnected from the server by this client (${code}${reason ? ` ${reason}` : ''})` : '') ||
       (code === -1
-        ? `connection lost: ${peer.getLastError() || 'closed without a close frame'}`
+        ? `connection lost: ${peer.getLastError()}`
         : `closed by the server (${code}${reason ? ` ${reason}` : code === CloseCode.MESSAGE_TOO_BIG ? " message too big: over the server's inboundBufferSize" : ''})`)
     // Still authenticating: Godot's SceneMultiplayer reports the failed auth, then the disconnect.
     this._auth.remove(SERVER_ID)

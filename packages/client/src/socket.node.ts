@@ -245,18 +245,38 @@ export class NodeSocketDriver implements SocketDriver<WsSocket> {
 
   /**
    * A TCP socket drains with an event only once its buffer passed Node's high-water mark; below
-   * it, `done` runs after `recheckMs` instead.
+   * it (full only by the peer's own `outboundBufferSize`), `done` runs after a recheck delay.
    */
-  watchDrain(socket: WsSocket, done: () => void, recheckMs: number): void {
+  watchDrain(socket: WsSocket, done: () => void): void {
     const tcp = (socket as unknown as Socket)._socket
-    if (tcp?.writableNeedDrain) {
-      tcp.once('drain', done)
-    } else {
-      const timer = setTimeout(done, recheckMs)
-      timer.unref()
-    }
+    if (tcp?.writableNeedDrain) tcp.once('drain', done)
+    else drainRechecks.later(socket, done)
   }
 }
+
+/**
+ * @internal When a socket that has no 'drain' event to wait for may take more: after 5 ms, the
+ * delay doubling up to 160 ms while its sender asks again from `done` (still full), and back to
+ * 5 ms once it does not.
+ */
+export class DrainRechecks<S extends object> {
+  private readonly _asked = new WeakMap<S, number>()
+
+  later(socket: S, done: () => void): void {
+    const asked = (this._asked.get(socket) ?? 0) + 1
+    this._asked.set(socket, asked)
+    const timer = setTimeout(
+      () => {
+        done()
+        if (this._asked.get(socket) === asked) this._asked.delete(socket)
+      },
+      asked > 5 ? 160 : 5 << (asked - 1),
+    )
+    timer.unref()
+  }
+}
+
+const drainRechecks = new DrainRechecks<WsSocket>()
 
 /** @internal The driver of this build: `ws`. */
 export const socketDriver = new NodeSocketDriver()

@@ -59,8 +59,8 @@ export interface SocketDriver<S = unknown> {
    */
   startHeartbeat?(socket: S, seconds: number, handler: SocketHandler): unknown
   stopHeartbeat?(heartbeat: unknown): void
-  /** Calls `done` once the socket may take more (it drained), or after a short recheck delay. */
-  watchDrain?(socket: S, done: () => void, recheckMs: number): void
+  /** Calls `done` once the socket may take more: it drained, or a recheck is due. */
+  watchDrain?(socket: S, done: () => void): void
 }
 
 /** What a client connection is opened with. @internal */

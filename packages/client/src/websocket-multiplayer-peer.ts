@@ -247,11 +247,6 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer {
     if (this._status !== ConnectionStatus.DISCONNECTED) {
       return this._fail(ErrorCode.ERR_ALREADY_IN_USE, 'createClient: the peer is already in use; close() it first')
     }
-    if (typeof url !== 'string') throw new TypeError(`createClient: url must be a string, got ${typeof url}`)
-    if (tlsClientOptions !== null && !(tlsClientOptions instanceof TLSOptions)) throw new TypeError('tlsClientOptions must be a TLSOptions')
-    if (tlsClientOptions?.isServer()) {
-      return this._fail(ErrorCode.ERR_INVALID_PARAMETER, 'createClient: server TLS options given to a client')
-    }
     this._startSession()
     const role = new ClientRole(this)
     const err = role.connect(url, tlsClientOptions)

@@ -142,8 +142,8 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
   protected _driver: SocketDriver = socketDriver
   /** @internal */
   protected _state: WebSocketState = WebSocketState.CLOSED
-  private _requestedUrl = ''
-  private _protocol = ''
+  protected _requestedUrl = ''
+  protected _protocol = ''
   private _closeCode = -1
   private _closeReason = ''
   /** @internal */
@@ -165,7 +165,6 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
   /** UNRELIABLE_ORDERED frames held under congestion: the newest per channel. */
   private _held: Map<number, Uint8Array> | null = null
   private _drainWatched = false
-  private _recheckDelay = 5
   /** Set when the server refused the upgrade with an HTTP status (its reason is in `_lastError`). */
   private _wasRefused = false
   private _handshakeHeaders: string[] = []
@@ -312,25 +311,30 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
    * Godot: `connect_to_url(url, tls_client_options)`.
    */
   connectToUrl(url: string, tlsClientOptions: TLSOptions | null = null): ErrorCode {
-    if (typeof url !== 'string') throw new TypeError('url must be a string')
+    return this._connect(url, tlsClientOptions, 'connectToUrl')
+  }
+
+  /** @internal `connectToUrl` for `caller` (named in the errors): also how a multiplayer client connects. */
+  _connect(url: string, tlsClientOptions: TLSOptions | null, caller: string): ErrorCode {
+    if (typeof url !== 'string') throw new TypeError(`${caller}: url must be a string, got ${typeof url}`)
     if (this._state !== WebSocketState.CLOSED && this._state !== WebSocketState.CLOSING) {
-      return this._fail(ErrorCode.ERR_ALREADY_IN_USE, 'connectToUrl: already connecting or open')
+      return this._fail(ErrorCode.ERR_ALREADY_IN_USE, `${caller}: already connecting or open`)
     }
-    if (tlsClientOptions !== null && !(tlsClientOptions instanceof TLSOptions)) throw new TypeError('tlsClientOptions must be a TLSOptions')
+    if (tlsClientOptions !== null && !(tlsClientOptions instanceof TLSOptions)) throw new TypeError(`${caller}: tlsClientOptions must be a TLSOptions`)
     if (tlsClientOptions?.isServer()) {
-      return this._fail(ErrorCode.ERR_INVALID_PARAMETER, 'connectToUrl: server TLS options given to a client')
+      return this._fail(ErrorCode.ERR_INVALID_PARAMETER, `${caller}: server TLS options given to a client`)
     }
     const trimmed = url.trim()
-    if (trimmed === '') return this._fail(ErrorCode.ERR_INVALID_PARAMETER, 'connectToUrl: the URL is empty')
+    if (trimmed === '') return this._fail(ErrorCode.ERR_INVALID_PARAMETER, `${caller}: the URL is empty`)
     const full = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `ws://${trimmed}`
     let parsed: URL
     try {
       parsed = new URL(full)
     } catch {
-      return this._fail(ErrorCode.ERR_INVALID_PARAMETER, `connectToUrl: '${url}' is not a valid URL`)
+      return this._fail(ErrorCode.ERR_INVALID_PARAMETER, `${caller}: '${url}' is not a valid URL`)
     }
     if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
-      return this._fail(ErrorCode.ERR_INVALID_PARAMETER, `connectToUrl: the scheme must be ws:// or wss://, got '${parsed.protocol}//'`)
+      return this._fail(ErrorCode.ERR_INVALID_PARAMETER, `${caller}: the scheme must be ws:// or wss://, got '${parsed.protocol}//'`)
     }
     this._reset()
     const driver = socketDriver
@@ -342,25 +346,13 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
         this,
       )
     } catch (err) {
-      return this._fail(ErrorCode.ERR_INVALID_PARAMETER, `connectToUrl: ${(err as Error).message}`)
+      return this._fail(ErrorCode.ERR_INVALID_PARAMETER, `${caller}: ${(err as Error).message}`)
     }
     this._driver = driver
     this._socket = socket
     this._requestedUrl = url
     this._state = WebSocketState.CONNECTING
     return ErrorCode.OK
-  }
-
-  /**
-   * @internal Takes a connection a server accepted (see @wsmp/server's AcceptedPeer): already OPEN, driven by `driver`.
-   */
-  _adopt<S>(socket: S, driver: SocketDriver<S>, requestedUrl: string): void {
-    this._requestedUrl = requestedUrl
-    this._state = WebSocketState.OPEN
-    this._socket = socket
-    this._driver = driver as SocketDriver
-    this._protocol = driver.protocol(socket)
-    this._startHeartbeat()
   }
 
   /**
@@ -635,18 +627,13 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
     const driver = this._driver
     if (!driver.watchDrain || this._socket === null || this._drainWatched) return
     this._drainWatched = true
-    driver.watchDrain(
-      this._socket,
-      () => {
-        this._drainWatched = false
-        this._flushHeld()
-        this._sink?.onDrain?.(this)
-        if (!this._drainWatched) this._recheckDelay = 5
-      },
-      this._recheckDelay,
-    )
-    this._recheckDelay = Math.min(this._recheckDelay * 2, 160)
+    driver.watchDrain(this._socket, () => {
+      this._drainWatched = false
+      this._flushHeld()
+      this._sink?.onDrain?.(this)
+    })
   }
+
 
   /**
    * @internal Whether a frame of `size` bytes fits in the outbound buffer now, under
@@ -834,7 +821,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
     }
   }
 
-  private _startHeartbeat(): void {
+  protected _startHeartbeat(): void {
     this._stopHeartbeat()
     if (this._heartbeatInterval <= 0 || this._socket === null) return
     const driver = this._driver

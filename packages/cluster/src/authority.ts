@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis'
 import { createNanoEvents, type Emitter } from 'nanoevents'
-import { ConnectionStatus, ServerRole, ServerSocketDriver, type SocketDriver, type WebSocketMultiplayerPeer, type WebSocketPeer } from '@wsmp/server'
+import { ConnectionStatus, DrainRechecks, ServerRole, ServerSocketDriver, type SocketDriver, type WebSocketMultiplayerPeer, type WebSocketPeer } from '@wsmp/server'
 import {
   LOCK_REFRESH,
   LOCK_RELEASE,
@@ -162,13 +162,13 @@ class ClusterSocketDriver implements SocketDriver<RemoteSocket> {
     return null
   }
   stopHeartbeat(): void {}
-  watchDrain(_socket: RemoteSocket, done: () => void, recheckMs: number): void {
+  watchDrain(socket: RemoteSocket, done: () => void): void {
     // The edge reports a congested client's buffer as it changes; check again after a while.
-    const timer = setTimeout(done, recheckMs)
-    timer.unref()
+    drainRechecks.later(socket, done)
   }
 }
 
+const drainRechecks = new DrainRechecks<RemoteSocket>()
 const clusterDriver = new ClusterSocketDriver()
 
 /**

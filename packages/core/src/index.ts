@@ -1,4 +1,4 @@
-export { ErrorCode, errorName } from './error-code.js'
+export { ErrorCode, errorName, type ErrorCodes } from './error-code.js'
 export {
   CloseCode,
   ConnectionStatus,

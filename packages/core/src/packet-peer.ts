@@ -90,8 +90,9 @@ export abstract class PacketPeer {
   /** Sets `varCodec`; the getter says which values are accepted. */
   set varCodec(value: VarCodec | 'msgpack') {
     if (value === 'msgpack') value = msgpackVarCodec
-    else if ((value as unknown) === 'godot') throw new TypeError("varCodec: pass godotVarCodec from @wsmp/godot")
-    else if (typeof value?.encode !== 'function' || typeof value?.decode !== 'function') throw new TypeError("varCodec must be 'msgpack' or a VarCodec")
+    else if (typeof value?.encode !== 'function' || typeof value?.decode !== 'function') {
+      throw new TypeError("varCodec must be 'msgpack' or a VarCodec (for Godot's encoding, godotVarCodec from @wsmp/godot)")
+    }
     this._varCodec = value
   }
 

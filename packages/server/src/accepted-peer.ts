@@ -18,7 +18,12 @@ export class AcceptedPeer extends WebSocketPeer {
     this._sink = sink
     this._inbox = NO_ENTRIES
     this._queue = NO_PACKETS
-    this._adopt(socket, driver, requestedUrl)
+    this._requestedUrl = requestedUrl
+    this._state = WebSocketState.OPEN
+    this._socket = socket
+    this._driver = driver
+    this._protocol = driver.protocol(socket)
+    this._startHeartbeat()
   }
 
   protected override _entries(): InboxEntry[] {

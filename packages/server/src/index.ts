@@ -11,3 +11,4 @@ export {
 export { Acceptor } from './acceptor.js'
 export { ServerRole } from './server-role.js'
 export { ServerSocketDriver } from './server-socket.js'
+export { DrainRechecks } from '@wsmp/client/node'

@@ -18,6 +18,43 @@ const LIMIT = 16 * 1024
 const BANNER = /^\/\*![^]*?\*\/\n?/
 const BANNER_LIMIT = 200
 
+/**
+ * The exports of @wsmp/client the script tag leaves out (packages/client/src/script-tag.ts): what
+ * @wsmp/server and @wsmp/godot build on, not the user's API. A new export must be added here or
+ * reach the global.
+ */
+const WIRE_PLUMBING = new Set([
+  'AUTH_HEADER_SIZE',
+  'Deferred',
+  'FRAMINGS',
+  'FrameKind',
+  'ID_MESSAGE_SIZE',
+  'Queue',
+  'RAW_OVERHEAD',
+  'RELAY_OVERHEAD',
+  'SYS_HEADER_SIZE',
+  'SceneAuth',
+  'SceneCommand',
+  'SysCommand',
+  'applyOptions',
+  'createPeerStats',
+  'createSceneFrame',
+  'decodeIdMessage',
+  'decodeRelayedPacket',
+  'decodeSceneFrame',
+  'describe',
+  'encodeAuthPacket',
+  'encodeIdMessage',
+  'encodeRawPacket',
+  'encodeRelayCommand',
+  'encodeRelayPacket',
+  'encodeSysCommand',
+  'generateUniqueId',
+  'isSettableProperty',
+  'plainBytes',
+  'rewriteSysPeer',
+])
+
 function built(path: string): string {
   if (!existsSync(path)) throw new Error(`${path} is missing: run \`pnpm run build\` before the tests`)
   return readFileSync(path, 'utf8')
@@ -68,9 +105,10 @@ describe('the script-tag bundle (wsmp.min.js)', () => {
     }
   })
 
-  it('exposes the global WSMP with every export of @wsmp/client, enums intact', () => {
+  it("exposes the global WSMP with every export of @wsmp/client but the wire plumbing, enums intact", () => {
     const WSMP = loadIife()
-    expect(Object.keys(Object.getPrototypeOf(WSMP)).sort()).toEqual(Object.keys(client).sort())
+    const api = Object.keys(client).filter((name) => !WIRE_PLUMBING.has(name))
+    expect(Object.keys(Object.getPrototypeOf(WSMP)).sort()).toEqual(api.sort())
     expect({ ...WSMP.ErrorCode }).toEqual({ ...client.ErrorCode })
     expect({ ...WSMP.VarExtType }).toEqual({ ...client.VarExtType })
     expect({ ...WSMP.CloseCode }).toEqual({ ...client.CloseCode })
