@@ -35,5 +35,8 @@ fi
 # @wsmp/cluster against a real redis-server the tests start on 127.0.0.1 (Debian's, installed by
 # scripts/setup.sh; or REDIS_SERVER_PATH), with edges and authorities in child processes.
 run_suite cluster pnpm exec vitest run -c vitest.cluster.config.ts --reporter=default --reporter=json --outputFile.json=test-results/cluster.json
+# Issue 8: a wsmp server (the build) in a child process attacked over raw TCP and raw ws; each
+# scenario prints its figures ("hostile: …" lines; e2e/hostile/README.md). About 1–2 minutes.
+run_suite hostile pnpm exec vitest run -c vitest.hostile.config.ts --reporter=default --reporter=json --outputFile.json=test-results/hostile.json
 run_suite godot-live pnpm exec vitest run -c vitest.godot.config.ts --reporter=default --reporter=json --outputFile.json=test-results/godot-live.json
 node scripts/summary.mjs "${results[@]}"
