@@ -1,0 +1,96 @@
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { MiB, closeHonest, closeSockets, endChildren, figure, honestClient, mib, secs, startServer, startStorm, until } from './support.js'
+
+/**
+ * 4. Join storm: 5,000 connections opened as fast as one client process can (storm-child.mjs),
+ * default settings (scene framing, relay on, so every join is announced to everyone): all
+ * admitted within 10 s; honest clients connecting during the storm get their id within 500 ms;
+ * after everyone left, the server's memory is back near its baseline.
+ */
+
+afterEach(() => {
+  closeHonest()
+  closeSockets()
+})
+afterAll(() => endChildren())
+
+const SCENARIO = 'join-storm'
+const COUNT = 5000
+
+describe('4. join storm', () => {
+  it(`${COUNT} connections as fast as one process can: all admitted within 10 s, honest clients get their id within 500 ms, memory back to baseline after they leave`, async () => {
+    const server = await startServer({ statsMs: 100 })
+    // Warm up (the first connection compiles the paths), then the baseline.
+    const { client: warm } = await honestClient(server.url)
+    warm.close()
+    await until(() => server.latest()?.peers === 0, 'the warm-up client to leave')
+    const baseline = await server.stats(true, true)
+    const from = server.messages.length
+
+    const storm = await startStorm({ port: server.port, count: COUNT })
+    const stormStarted = performance.now()
+    // Honest clients during the storm, one every 150 ms (at most 80), each timed from createClient to its id.
+    const honestMs: number[] = []
+    const honestFailures: string[] = []
+    while (!storm.messages.some((m) => m.type === 'admitted') && honestMs.length < 80 && performance.now() - stormStarted < 20_000) {
+      const slot = performance.now() + 150
+      try {
+        const { client, ms } = await honestClient(server.url, 10_000)
+        honestMs.push(ms)
+        client.close()
+      } catch (err) {
+        honestFailures.push(`${secs(performance.now() - stormStarted)} into the storm: ${(err as Error).message}`)
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, slot - performance.now())))
+    }
+    const done = await storm.message<{ admitted: number; failed: number; ms: number; slowestMs: number; histogram: Record<string, number>; failures: Record<string, number> }>(
+      (m) => m.type === 'admitted',
+      'every storm connection to get its id or fail',
+      30_000,
+    )
+    await until(
+      () => (server.latest()?.peers ?? 0) >= COUNT,
+      () => `the server to count ${COUNT} peers (${server.latest()?.peers})`,
+      20_000,
+    )
+    const full = await server.stats(true)
+    const during = server.allStats(from)
+    const peakRss = Math.max(...during.map((s) => s.rss))
+
+    const leaveStarted = performance.now()
+    storm.send({ cmd: 'leave' })
+    await until(
+      () => server.latest()?.peers === 0,
+      () => `every storm peer to leave (${server.latest()?.peers} left)`,
+      30_000,
+    )
+    const leftMs = performance.now() - leaveStarted
+    // Memory after they left: a few full collections once the sockets are gone.
+    let after = await server.stats(true)
+    for (let i = 0; i < 5 && after.heapUsed > baseline.heapUsed + 2 * MiB; i++) after = await server.stats(true)
+    const lag = Math.max(...server.allStats(from).map((s) => s.lagMs))
+
+    const slowestHonest = Math.max(...honestMs)
+    figure(
+      SCENARIO,
+      `${done.admitted} of ${COUNT} connections admitted in ${secs(done.ms)} (handshakes ${Object.entries(done.histogram)
+        .map(([k, n]) => `${k}: ${n}`)
+        .join(
+          ', ',
+        )}; slowest ${secs(done.slowestMs)}; ${done.failed} failed${done.failed ? ` ${JSON.stringify(done.failures)}` : ''}); ${honestMs.length} honest clients during the storm got their id in ${Math.min(...honestMs).toFixed(0)}–${slowestHonest.toFixed(0)} ms (median ${[...honestMs].sort((a, b) => a - b)[Math.floor(honestMs.length / 2)]?.toFixed(0)} ms)${honestFailures.length ? `, ${honestFailures.length} failed: ${honestFailures.join('; ')}` : ''}; server event-loop lag up to ${lag} ms`,
+    )
+    figure(
+      SCENARIO,
+      `server memory: baseline heap ${mib(baseline.heapUsed)} / RSS ${mib(baseline.rss)}; with ${COUNT} peers heap ${mib(full.heapUsed)} (${((full.heapUsed - baseline.heapUsed) / COUNT / 1024).toFixed(1)} KiB/peer) / peak RSS ${mib(peakRss)}; all left in ${secs(leftMs)}; after: heap ${mib(after.heapUsed)} (+${mib(after.heapUsed - baseline.heapUsed)}), RSS ${mib(after.rss)} (+${mib(after.rss - baseline.rss)})`,
+    )
+    expect(done.admitted).toBe(COUNT)
+    expect(done.ms).toBeLessThan(10_000)
+    expect(honestMs.length).toBeGreaterThan(0)
+    expect(honestFailures).toEqual([])
+    expect(slowestHonest).toBeLessThan(500)
+    // Back to baseline: the heap within 4 MiB after full collections (what stays is V8's code and
+    // caches, not per-peer state); RSS is only printed (the allocator keeps freed pages).
+    expect(after.heapUsed - baseline.heapUsed).toBeLessThan(4 * MiB)
+    expect(server.alive()).toBe(true)
+  })
+})
