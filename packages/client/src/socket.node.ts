@@ -42,6 +42,7 @@ export interface TcpSocket {
   writableLength: number
   writableCorked: number
   writableNeedDrain?: boolean
+  bytesRead?: number
   destroyed: boolean
   setNoDelay(enabled?: boolean): unknown
   once(event: 'drain', listener: () => void): unknown

@@ -61,6 +61,10 @@ export interface SocketDriver<S = unknown> {
   stopHeartbeat?(heartbeat: unknown): void
   /** Calls `done` once the socket may take more: it drained, or a recheck is due. */
   watchDrain?(socket: S, done: () => void): void
+  /** Bytes read from the socket so far, control frames included: how a server tells a silent peer. */
+  bytesRead?(socket: S): number
+  /** Sends a ping (answered by a pong that `bytesRead` counts). */
+  ping?(socket: S): void
 }
 
 /** What a client connection is opened with. @internal */

@@ -438,7 +438,7 @@ export class WebSocketMultiplayerPeer extends MultiplayerPeer {
     const first = countDrop(stats, reason)
     if (reason !== DropReason.CONGESTION && reason !== DropReason.NOT_CONNECTED) {
       stats.protocolErrors++
-      if (first) this._logger?.warn(`dropped a message from peer ${from}: ${reason} (further ones are only counted)`)
+      if (first) this._log(`dropped a message from peer ${from}: ${reason} (further ones are only counted)`)
     }
   }
 

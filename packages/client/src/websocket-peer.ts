@@ -158,7 +158,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
   private _queued = 0
   /** @internal Receivers with a full outbound buffer that this connection's relays wait for (a server's). */
   _waitingFor = 0
-  private _paused = false
+  protected _paused = false
   /** The driver's heartbeat (see `SocketDriver.startHeartbeat`), or null. */
   private _heartbeatTimer: unknown = null
   private _closingLocally = false

@@ -55,6 +55,10 @@ export interface EdgeOptions extends RedisClusterOptions {
   heartbeatInterval?: number
   /** Answer every upgrade with 503 (also done on its own while there is no authority). */
   refuseNewConnections?: boolean
+  /** Clients this edge serves at once; past it upgrades get 503 (see `@wsmp/server`'s `maxPeers`; default 10,000). */
+  maxPeers?: number
+  /** Page origins whose browsers may connect; others get 403 (see `@wsmp/server`'s `allowedOrigins`; default null, any). */
+  allowedOrigins?: string[] | null
 }
 
 /** Counters of an edge, since it started. */
@@ -241,12 +245,21 @@ export class RedisEdge {
       supportedProtocols: options.supportedProtocols,
       onHandshake: options.onHandshake ?? null,
       heartbeatInterval: options.heartbeatInterval,
+      maxPeers: options.maxPeers,
+      allowedOrigins: options.allowedOrigins,
       refuseNewConnections: true,
     })
     this._userRefuse = options.refuseNewConnections === true
     this._http = server
     this._ownsHttp = owns
-    this._acceptor = new Acceptor(this._owner, server, owns, owns ? null : (options.path ?? '/'), (ws, url) => this._accepted(ws, url))
+    this._acceptor = new Acceptor(
+      this._owner,
+      server,
+      owns,
+      owns ? null : (options.path ?? '/'),
+      (ws, url) => this._accepted(ws, url),
+      () => this._clients.size,
+    )
     this._hello = { edge: this.id, port: 0, host: hostname(), pid: process.pid }
     this._cmd.on('error', () => {})
     this._cmd.on('ready', () => void this._redisReady())

@@ -100,10 +100,10 @@ describe.skipIf(REDIS_MISSING !== null)('an edge', () => {
     const client = await wsmpClient(cluster.url(0))
     const N = 300
     for (let i = 0; i < N; i++) client.send(1, `p${i}`)
-    const peer = game.getPeer(client.id()) as unknown as { _isPaused: boolean }
+    const peer = game.getPeer(client.id()) as unknown as { _paused: boolean }
     await waitFor(() => {
       game.poll()
-      return peer._isPaused
+      return peer._paused
     }, 'the authority to pause the client')
     const read: string[] = []
     await waitFor(
@@ -116,7 +116,7 @@ describe.skipIf(REDIS_MISSING !== null)('an edge', () => {
       15_000,
     )
     expect(read).toEqual(Array.from({ length: N }, (_, i) => `p${i}`))
-    expect(peer._isPaused).toBe(false)
+    expect(peer._paused).toBe(false)
   })
 
   it('cuts a client that does not read (outboundBufferSize) rather than lose packets silently; the others get everything', async () => {

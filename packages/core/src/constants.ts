@@ -72,6 +72,11 @@ export const CloseCode = {
   /** A browser peer's inbound queue passed `maxQueuedPackets` (browsers cannot pause a socket). */
   INBOUND_QUEUE_FULL: 4004,
   /**
+   * A client sent more than the server's `maxPacketsPerSecond` or `maxBytesPerSecond` allow (a
+   * token bucket holding one second's worth). Reason "rate limit".
+   */
+  RATE_LIMITED: 4008,
+  /**
    * A browser received a message over `inboundBufferSize`. Browsers may not send 1009, so they
    * close with this code instead (Node peers close with 1009).
    */

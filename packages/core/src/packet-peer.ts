@@ -180,6 +180,11 @@ export abstract class PacketPeer {
   /** @internal Records a reason and writes it to the logger. */
   _warn(message: string): void {
     this._lastError = message
+    this._log(message)
+  }
+
+  /** @internal Writes a warning to the logger (a server rate-limits them: @wsmp/server's LogLimiter). */
+  _log(message: string): void {
     this._logger?.warn(message)
   }
 }

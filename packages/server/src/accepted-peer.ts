@@ -12,6 +12,12 @@ const NO_PACKETS = new Queue<Packet>()
  * @internal
  */
 export class AcceptedPeer extends WebSocketPeer {
+  /** What the client sent lately against the rate limits (made at its first message). */
+  _bucket: { at: number; packets: number; bytes: number } | null = null
+  /** `bytesRead` of the socket at the last silence sweep, and how many sweeps in a row found it unchanged. */
+  private _readMark = 0
+  private _silentSweeps = 0
+
   constructor(socket: unknown, driver: SocketDriver, requestedUrl: string, template: WebSocketPeer, sink: PeerSink) {
     super()
     template._copySettingsTo(this)
@@ -24,6 +30,27 @@ export class AcceptedPeer extends WebSocketPeer {
     this._driver = driver
     this._protocol = driver.protocol(socket)
     this._startHeartbeat()
+  }
+
+  /**
+   * @internal One sweep of the server's silence watch (see `peerTimeout`): true when nothing was
+   * read from this connection for `sweeps` sweeps in a row — the peer is gone. A silent peer is
+   * pinged (its pong is read, and counts). A connection the server stopped reading (backpressure)
+   * is not silent, and one whose driver cannot tell is never gone.
+   */
+  _silentFor(sweeps: number): boolean {
+    const driver = this._driver
+    const socket = this._socket
+    if (!driver.bytesRead || socket === null) return false
+    const read = driver.bytesRead(socket)
+    if (read !== this._readMark || this._paused) {
+      this._readMark = read
+      this._silentSweeps = 0
+      return false
+    }
+    if (++this._silentSweeps >= sweeps) return true
+    driver.ping?.(socket)
+    return false
   }
 
   protected override _entries(): InboxEntry[] {

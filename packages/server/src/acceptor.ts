@@ -46,6 +46,16 @@ function offeredProtocols(req: http.IncomingMessage): string[] {
 
 function ignoreError(): void {}
 
+/** An origin as browsers send it (`https://game.example.com`, lower case, no path), or null when it is not one. */
+export function normalizeOrigin(origin: string): string | null {
+  try {
+    const url = new URL(origin)
+    return url.origin === 'null' ? null : url.origin
+  } catch {
+    return null
+  }
+}
+
 /**
  * The HTTP side of a server: upgrade requests from an `http`/`https` server (all of them when it
  * is ours, those to `path` when attached) checked — refusing, subprotocols, the handshake hook,
@@ -66,6 +76,8 @@ export class Acceptor {
   /** TCP connections of our own server that have not finished their handshake, with the function that ends their handshake watch. */
   readonly _handshaking = new Map<TrackedSocket, () => void>()
   private _closed = false
+  /** Upgrades handed to `ws` that have not completed (or failed) yet: they count toward `maxPeers`. */
+  private _upgrading = 0
 
   constructor(
     private readonly _owner: WebSocketMultiplayerPeer,
@@ -73,6 +85,8 @@ export class Acceptor {
     owns: boolean,
     path: string | null,
     private readonly _accepted: (ws: WsSocket, url: string) => void,
+    /** How many connections are being served now (for `maxPeers`). */
+    private readonly _connections: () => number = () => 0,
   ) {
     this._http = server
     this._ownsHttp = owns
@@ -168,6 +182,13 @@ export class Acceptor {
       rejectUpgrade(socket, 503, 'the server is refusing new connections')
       return
     }
+    if (this._full()) return rejectUpgrade(socket, 503, 'the server is full')
+    const origin = req.headers.origin
+    const allowed = owner.allowedOrigins
+    // Origin is what a browser says a page came from; other clients send none (and could send anything).
+    if (allowed !== null && origin !== undefined && !allowed.includes(normalizeOrigin(origin) ?? '')) {
+      return rejectUpgrade(socket, 403, 'origin not allowed')
+    }
     const offered = offeredProtocols(req)
     const supported = owner.supportedProtocols
     // Godot's rule: the first offered protocol the server supports; none fails the handshake, as
@@ -235,13 +256,33 @@ export class Acceptor {
       })
   }
 
+  /** At `maxPeers` (counting those in their upgrade): new upgrades get 503. */
+  private _full(): boolean {
+    return this._connections() + this._upgrading >= this._owner.maxPeers
+  }
+
   private _upgrade(req: TrackedRequest, socket: TrackedSocket, head: Buffer, timer: ReturnType<typeof setTimeout> | null): void {
     if (socket.destroyed || this._closed) {
       if (timer) clearTimeout(timer)
       socket.destroy()
       return
     }
+    // Checked again after an async hook: others may have filled the server meanwhile.
+    if (this._full()) {
+      if (timer) clearTimeout(timer)
+      return rejectUpgrade(socket, 503, 'the server is full')
+    }
+    this._upgrading++
+    let upgrading = true
+    const settle = (): void => {
+      if (upgrading) this._upgrading--
+      upgrading = false
+    }
+    // ws answers a bad upgrade itself (400) without calling back: the socket's close settles it.
+    socket.once('close', settle)
     this._webSocketServer().handleUpgrade(req, socket, head, (ws) => {
+      settle()
+      socket.off('close', settle)
       if (timer) clearTimeout(timer)
       socket.off('error', ignoreError)
       this._admitted(ws, req, socket)

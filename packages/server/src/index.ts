@@ -1,5 +1,9 @@
 export * from '@wsmp/client'
 export {
+  DEFAULT_MAX_BYTES_PER_SECOND,
+  DEFAULT_MAX_PACKETS_PER_SECOND,
+  DEFAULT_MAX_PEERS,
+  DEFAULT_PEER_TIMEOUT,
   WebSocketMultiplayerPeer,
   type HandshakeAcceptance,
   type HandshakeHook,
@@ -9,6 +13,7 @@ export {
   type ServerPeerOptions,
 } from './websocket-multiplayer-peer.js'
 export { Acceptor } from './acceptor.js'
+export { LOG_LINES_PER_WINDOW, LOG_WINDOW_MS, LogLimiter } from './log-limiter.js'
 export { ServerRole } from './server-role.js'
 export { ServerSocketDriver } from './server-socket.js'
 export { DrainRechecks } from '@wsmp/client/node'

@@ -22,6 +22,7 @@ import {
   rewriteSysPeer,
   type PeerRole,
   type PeerSink,
+  type Logger,
   type PeerStats,
   type SocketDriver,
 } from '@wsmp/client'
@@ -40,6 +41,9 @@ const SLOW_PEER_CLOSE_GRACE_MS = 1000
  * bytes (64 KiB by default) in this time cannot keep up; one reading at 1 MB/s drains it in 64 ms.
  */
 const SLOW_RECEIVER_MS = 1000
+/** Silence sweeps per `peerTimeout`; a peer silent for SILENT_SWEEPS − 1 of them in a row (pinged at each) is gone. */
+const SWEEPS_PER_TIMEOUT = 4
+const SILENT_SWEEPS = SWEEPS_PER_TIMEOUT - 1
 
 /** Adds one connection's counters into a running total. */
 export function addStats(into: PeerStats, from: PeerStats): void {
@@ -84,6 +88,10 @@ export class ServerRole implements PeerRole, PeerSink {
   private readonly _waiting = new Map<WebSocketPeer, { senders: Map<WebSocketPeer, Uint8Array[]>; timer: ReturnType<typeof setTimeout> }>()
   private readonly _auth: SceneAuth
   private _closed = false
+  /** The silence watch's timer (see watchSilence). */
+  private _sweep: ReturnType<typeof setInterval> | null = null
+  /** The logger of every accepted connection: the server's own, rate-limited (see LogLimiter). */
+  private readonly _peerLogger: Logger
 
   /**
    * Serves upgrades from `server` (all of them when it is ours, those to `path` when attached), or
@@ -107,7 +115,43 @@ export class ServerRole implements PeerRole, PeerSink {
       },
       expire: (id) => this._pending.get(id)?.close(CloseCode.NORMAL, ''),
     })
-    this._acceptor = server ? new Acceptor(_owner, server, owns, path, (ws, url) => this._acceptSocket(ws, url)) : null
+    this._peerLogger = { warn: (message) => _owner._log(message) }
+    this._acceptor = server
+      ? new Acceptor(
+          _owner,
+          server,
+          owns,
+          path,
+          (ws, url) => this._acceptSocket(ws, url),
+          () => this._peers.size + this._pending.size,
+        )
+      : null
+    this.watchSilence()
+  }
+
+  /**
+   * (Re)starts the silence watch at the owner's `peerTimeout`: every quarter of it, each connection
+   * from which nothing was read since the last sweep is pinged; one silent for three sweeps in a
+   * row — between ¾ and all of `peerTimeout` — is dropped as gone (no FIN came: a frozen process,
+   * a pulled cable), leaving as any peer leaves.
+   */
+  watchSilence(): void {
+    if (this._sweep !== null) clearInterval(this._sweep)
+    this._sweep = null
+    const seconds = this._owner.peerTimeout
+    if (seconds === 0 || this._closed) return
+    this._sweep = setInterval(() => this._sweepSilent(seconds), (seconds * 1000) / SWEEPS_PER_TIMEOUT)
+    this._sweep.unref()
+  }
+
+  private _sweepSilent(seconds: number): void {
+    for (const peers of [this._peers, this._pending]) {
+      for (const peer of peers.values()) {
+        if (!peer._silentFor(SILENT_SWEEPS)) continue
+        this._owner._warn(`peer ${peer._id}: nothing heard for ${seconds} s (peerTimeout), not even a pong; dropping it`)
+        peer.close(-1)
+      }
+    }
   }
 
   /** The port the server listens on (0 when not serving). */
@@ -175,6 +219,7 @@ export class ServerRole implements PeerRole, PeerSink {
   /** Stops listening (or detaches), closes every connection with 1001 (dropped after 1 s). */
   close(): void {
     this._closed = true
+    this.watchSilence()
     this._auth.clear()
     this._acceptor?.close()
     for (const peers of [this._peers, this._pending]) {
@@ -200,6 +245,7 @@ export class ServerRole implements PeerRole, PeerSink {
 
   onMessage(peer: WebSocketPeer, data: Uint8Array, isString: boolean): void {
     const owner = this._owner
+    if (!this._withinRate(peer as AcceptedPeer, data.length)) return
     const from = peer._id
     if (owner.framing === 'raw') {
       owner._queuePacket(peer, data, from, isString)
@@ -238,6 +284,35 @@ export class ServerRole implements PeerRole, PeerSink {
 
   onClose(peer: WebSocketPeer): void {
     this._remove(peer, true)
+  }
+
+  /**
+   * Counts a message against the owner's `maxPacketsPerSecond` and `maxBytesPerSecond`: a token
+   * bucket per client holding one second's worth, refilled continuously. Over either, the client
+   * is disconnected with 4008 and false returned.
+   */
+  private _withinRate(peer: AcceptedPeer, size: number): boolean {
+    const owner = this._owner
+    const packetRate = owner.maxPacketsPerSecond
+    const byteRate = owner.maxBytesPerSecond
+    if (packetRate === 0 && byteRate === 0) return true
+    const now = performance.now()
+    let bucket = peer._bucket
+    if (bucket === null) {
+      bucket = peer._bucket = { at: now, packets: 0, bytes: 0 }
+    } else if (now !== bucket.at) {
+      const seconds = (now - bucket.at) / 1000
+      bucket.at = now
+      bucket.packets = Math.max(0, bucket.packets - seconds * packetRate)
+      bucket.bytes = Math.max(0, bucket.bytes - seconds * byteRate)
+    }
+    bucket.packets++
+    bucket.bytes += size
+    const overPackets = packetRate > 0 && bucket.packets > packetRate
+    if (!overPackets && (byteRate === 0 || bucket.bytes <= byteRate)) return true
+    const limit = overPackets ? `maxPacketsPerSecond = ${packetRate}` : `maxBytesPerSecond = ${byteRate}`
+    this._cut(peer, CloseCode.RATE_LIMITED, 'rate limit', `over the rate limit (${limit})`)
+    return false
   }
 
   // ---- routing ------------------------------------------------------------------------------
@@ -307,7 +382,6 @@ export class ServerRole implements PeerRole, PeerSink {
     if (target <= 0) this._relayToAll(peer, data, -target)
     // The server processes a broadcast, an exclusion of anyone but itself, and (DESIGN; Godot
     // drops it, but no Godot client sends it) a relay addressed to 1.
-    // The server processes a broadcast, and an exclusion of anyone but itself.
     if (target === -TARGET_PEER_SERVER) return
     const at = decodeRelayedPacket(data, frame.offset, frame)
     if (at < 0) return owner._dropped(peer._stats, frame.reason ?? DropReason.MALFORMED, from)
@@ -446,11 +520,19 @@ export class ServerRole implements PeerRole, PeerSink {
     if (this._peers.get(peer._id) !== peer) return
     const stats = peer._stats
     stats.dropped[DropReason.OUTBOUND_FULL] = (stats.dropped[DropReason.OUTBOUND_FULL] ?? 0) + 1
-    this._owner._warn(`peer ${peer._id}: ${why}; disconnecting the slow peer`)
-    peer.close(CloseCode.OUTBOUND_BUFFER_FULL, 'outbound buffer full')
+    this._cut(peer, CloseCode.OUTBOUND_BUFFER_FULL, 'outbound buffer full', `${why}; disconnecting the slow peer`)
+  }
+
+  /**
+   * Disconnects a peer for what it did (`why`, logged): closed with `code` and `reason`, out of the
+   * routing table at once (DEL_PEER to the others, `peer_disconnected` at the next poll). Its
+   * socket need not linger for ws's 30 s close timeout holding what it did not read: it is dropped
+   * if the peer has not closed within SLOW_PEER_CLOSE_GRACE_MS.
+   */
+  private _cut(peer: WebSocketPeer, code: number, reason: string, why: string): void {
+    this._owner._warn(`peer ${peer._id}: ${why}; closing with ${code}`)
+    peer.close(code, reason)
     this._remove(peer, true)
-    // The peer is out of the table; its socket need not linger for ws's 30 s close timeout
-    // holding what it did not read: drop it if it has not closed within the grace period.
     const timer = setTimeout(() => peer.close(-1), SLOW_PEER_CLOSE_GRACE_MS)
     timer.unref()
   }
@@ -462,6 +544,7 @@ export class ServerRole implements PeerRole, PeerSink {
       return
     }
     const peer = new AcceptedPeer(ws, serverSocketDriver as SocketDriver, url, this._owner._template, this)
+    peer._logger = this._peerLogger
     serverSocketDriver.adopt(ws, peer)
     this._connected(peer)
   }
@@ -475,6 +558,7 @@ export class ServerRole implements PeerRole, PeerSink {
   acceptRemote<S>(socket: S, driver: SocketDriver<S>, url: string): WebSocketPeer | null {
     if (this._closed || this._owner._status !== ConnectionStatus.CONNECTED) return null
     const peer = new AcceptedPeer(socket, driver as SocketDriver, url, this._owner._template, this)
+    peer._logger = this._peerLogger
     this._connected(peer)
     return peer
   }

@@ -157,6 +157,14 @@ export class ServerSocketDriver extends NodeSocketDriver {
     }
   }
 
+  bytesRead(socket: WsSocket): number {
+    return (socket as Socket)._socket?.bytesRead ?? 0
+  }
+
+  ping(socket: WsSocket): void {
+    if (socket.readyState === 1) socket.ping()
+  }
+
   override bufferedAmount(socket: WsSocket): number {
     const tcp = (socket as Socket)._socket
     if (tcp) offerBatch(tcp)

@@ -1,6 +1,7 @@
 import * as http from 'node:http'
 import * as https from 'node:https'
 import {
+  CloseCode,
   ConnectionStatus,
   ErrorCode,
   TARGET_PEER_SERVER,
@@ -8,7 +9,18 @@ import {
   WebSocketMultiplayerPeer as ClientMultiplayerPeer,
   type WebSocketMultiplayerPeerOptions,
 } from '@wsmp/client'
+import { normalizeOrigin } from './acceptor.js'
+import { LogLimiter } from './log-limiter.js'
 import { ServerRole } from './server-role.js'
+
+/** Default {@link WebSocketMultiplayerPeer.maxPeers}: connections served at once. */
+export const DEFAULT_MAX_PEERS = 10_000
+/** Default {@link WebSocketMultiplayerPeer.peerTimeout}, in seconds. */
+export const DEFAULT_PEER_TIMEOUT = 15
+/** Default {@link WebSocketMultiplayerPeer.maxPacketsPerSecond}, per client. */
+export const DEFAULT_MAX_PACKETS_PER_SECOND = 10_000
+/** Default {@link WebSocketMultiplayerPeer.maxBytesPerSecond}, per client (16 MiB). */
+export const DEFAULT_MAX_BYTES_PER_SECOND = 16 * 1024 * 1024
 
 /** What a server's handshake hook sees of an upgrade request. */
 export interface HandshakeRequest {
@@ -69,6 +81,16 @@ export interface ServerPeerOptions extends WebSocketMultiplayerPeerOptions {
    * `handshakeTimeout`. Not called while `refuseNewConnections` is set (503).
    */
   onHandshake?: HandshakeHook | null
+  /** See {@link WebSocketMultiplayerPeer.maxPeers}. */
+  maxPeers?: number
+  /** See {@link WebSocketMultiplayerPeer.allowedOrigins}. */
+  allowedOrigins?: string[] | null
+  /** See {@link WebSocketMultiplayerPeer.maxPacketsPerSecond}. */
+  maxPacketsPerSecond?: number
+  /** See {@link WebSocketMultiplayerPeer.maxBytesPerSecond}. */
+  maxBytesPerSecond?: number
+  /** See {@link WebSocketMultiplayerPeer.peerTimeout}. */
+  peerTimeout?: number
 }
 
 function listenError(err: NodeJS.ErrnoException): ErrorCode {
@@ -112,9 +134,104 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
   // Declared, not initialised: the base constructor applies the options (onHandshake included)
   // before this class's field initialisers would run, and an initialiser would wipe the hook.
   private declare _onHandshake: HandshakeHook | null | undefined
+  private declare _maxPeers: number | undefined
+  private declare _allowedOrigins: string[] | null | undefined
+  private declare _maxPacketsPerSecond: number | undefined
+  private declare _maxBytesPerSecond: number | undefined
+  private declare _peerTimeout: number | undefined
+  private declare _logs: LogLimiter | undefined
 
   constructor(options: ServerPeerOptions = {}) {
     super(options)
+  }
+
+  /**
+   * How many clients the server serves at once, those in their handshake included; past it an
+   * upgrade request is answered HTTP 503 "the server is full". Default 10,000
+   * ({@link DEFAULT_MAX_PEERS}); at least 1.
+   */
+  get maxPeers(): number {
+    return this._maxPeers ?? DEFAULT_MAX_PEERS
+  }
+  /** Sets `maxPeers`; the getter says which values are accepted. */
+  set maxPeers(value: number) {
+    if (this._valid('maxPeers', value, 1, Infinity, true)) this._maxPeers = value
+  }
+
+  /**
+   * The page origins (`https://game.example.com`) whose browsers may connect; an upgrade request
+   * with another `Origin` header is answered HTTP 403. `null` (the default) admits any. Requests
+   * without an `Origin` header (Node, Godot and other non-browser clients send none) are admitted:
+   * Origin protects browser users from other sites' pages, it does not authenticate clients (check
+   * a token in `onHandshake` for that).
+   */
+  get allowedOrigins(): string[] | null {
+    return this._allowedOrigins ? [...this._allowedOrigins] : null
+  }
+  /** Sets `allowedOrigins`; the getter says which values are accepted. */
+  set allowedOrigins(value: string[] | null) {
+    if (value === null) {
+      this._allowedOrigins = null
+      return
+    }
+    if (!Array.isArray(value)) throw new TypeError('allowedOrigins must be an array of origins or null')
+    this._allowedOrigins = value.map((origin) => {
+      const normal = typeof origin === 'string' ? normalizeOrigin(origin) : null
+      if (normal === null) throw new TypeError(`allowedOrigins: '${String(origin)}' is not an origin such as 'https://game.example.com'`)
+      return normal
+    })
+  }
+
+  /**
+   * The packets a client may send per second (a token bucket holding one second's worth, so bursts
+   * up to it pass); a client over it is disconnected with {@link CloseCode.RATE_LIMITED} (4008,
+   * "rate limit"). Default 10,000 ({@link DEFAULT_MAX_PACKETS_PER_SECOND}): far above any game's
+   * tick rate, it stops floods that would take the server's CPU. 0 turns the limit off.
+   */
+  get maxPacketsPerSecond(): number {
+    return this._maxPacketsPerSecond ?? DEFAULT_MAX_PACKETS_PER_SECOND
+  }
+  /** Sets `maxPacketsPerSecond`; the getter says which values are accepted. */
+  set maxPacketsPerSecond(value: number) {
+    if (this._valid('maxPacketsPerSecond', value, 0)) this._maxPacketsPerSecond = value
+  }
+
+  /**
+   * The bytes a client may send per second (message payloads; a token bucket holding one second's
+   * worth); a client over it is disconnected with {@link CloseCode.RATE_LIMITED}. Default 16 MiB
+   * ({@link DEFAULT_MAX_BYTES_PER_SECOND}). 0 turns the limit off.
+   */
+  get maxBytesPerSecond(): number {
+    return this._maxBytesPerSecond ?? DEFAULT_MAX_BYTES_PER_SECOND
+  }
+  /** Sets `maxBytesPerSecond`; the getter says which values are accepted. */
+  set maxBytesPerSecond(value: number) {
+    if (this._valid('maxBytesPerSecond', value, 0)) this._maxBytesPerSecond = value
+  }
+
+  /**
+   * Seconds after which a client the server has heard nothing from (no message, no pong) is taken
+   * for gone — a frozen process or a pulled cable leaves no FIN — and dropped: `peer_disconnected`,
+   * DEL_PEER to the others. A client silent for a quarter of it is pinged (browsers, Godot and
+   * wsmp answer pings by themselves), so a live one is never dropped for being quiet. Default 15
+   * ({@link DEFAULT_PEER_TIMEOUT}); 0 turns it off. Independent of `heartbeatInterval` (Godot's
+   * client-side ping, off by default).
+   */
+  get peerTimeout(): number {
+    return this._peerTimeout ?? DEFAULT_PEER_TIMEOUT
+  }
+  /** Sets `peerTimeout`; the getter says which values are accepted. */
+  set peerTimeout(value: number) {
+    if (!this._valid('peerTimeout', value, 0)) return
+    this._peerTimeout = value
+    if (this._role instanceof ServerRole) this._role.watchSilence()
+  }
+
+  /** @internal A server's warnings are rate-limited per kind (see LogLimiter): no client can flood the log. */
+  override _log(message: string): void {
+    // (Options applied by the base constructor come before the field could be set.)
+    this._logs ??= new LogLimiter(() => this.logger)
+    this._logs.warn(message)
   }
 
   /** The server's handshake hook (see {@link ServerPeerOptions.onHandshake}). */

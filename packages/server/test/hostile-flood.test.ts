@@ -189,7 +189,8 @@ describe('floods', () => {
 
   it('drops and counts a flood of garbage, warning once per reason, and keeps serving the flooder', async () => {
     const warnings: string[] = []
-    const s = await scene({ logger: { warn: (m) => warnings.push(m) } })
+    // Rate limits off: this is about garbage dropped and counted (limits-rate.test.ts has the limits).
+    const s = await scene({ logger: { warn: (m) => warnings.push(m) }, maxPacketsPerSecond: 0 })
     const flooder = await RawWs.connect(s.url)
     const COUNT = 20_000
     for (let i = 0; i < COUNT; i++) flooder.send(Uint8Array.from([i % 2 === 0 ? 0x00 : 0x03]))

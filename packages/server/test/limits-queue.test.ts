@@ -14,6 +14,8 @@ const SLACK = 4
  * all COUNT packets of SIZE, so that the packet count is the limit that applies.
  */
 const BUDGET = 32 * 1024 * 1024
+/** These floods (19 MiB in a burst) are what the queue must absorb: rate limits off (limits-rate.test.ts has them). */
+const NO_RATE_LIMIT = { maxPacketsPerSecond: 0, maxBytesPerSecond: 0 }
 
 function numbered(seq: number): Uint8Array {
   const data = new Uint8Array(SIZE).fill(seq & 0xff)
@@ -79,7 +81,7 @@ describe('maxQueuedPackets', () => {
   })
 
   it('server: a flood from a client the application does not read pauses that socket; every packet arrives in order once it reads', { timeout: 60_000 }, async () => {
-    const { server, url } = await startServer({ maxQueuedPackets: LIMIT, inboundBufferSize: BUDGET })
+    const { server, url } = await startServer({ maxQueuedPackets: LIMIT, inboundBufferSize: BUDGET, ...NO_RATE_LIMIT })
     const client = await connectClient(url, { outboundBufferSize: 0 }, [server])
     const id = client.getUniqueId()
     await waitFor(() => server.getPeer(id) !== null, [server], 'admission')
@@ -126,7 +128,7 @@ describe('maxQueuedPackets', () => {
   })
 
   it("a 'packet' listener consumes packets as they are handed over, so a flood never pauses the socket", { timeout: 60_000 }, async () => {
-    const { server, url } = await startServer({ maxQueuedPackets: LIMIT, autoPoll: true, inboundBufferSize: BUDGET })
+    const { server, url } = await startServer({ maxQueuedPackets: LIMIT, autoPoll: true, inboundBufferSize: BUDGET, ...NO_RATE_LIMIT })
     let next = 0
     server.on('packet', (data) => {
       check(data, next)
@@ -139,7 +141,7 @@ describe('maxQueuedPackets', () => {
   })
 
   it('lowering the limit below the queue pauses at the next packet; raising it resumes reading', { timeout: 60_000 }, async () => {
-    const { server, url } = await startServer({ maxQueuedPackets: 4096, inboundBufferSize: BUDGET })
+    const { server, url } = await startServer({ maxQueuedPackets: 4096, inboundBufferSize: BUDGET, ...NO_RATE_LIMIT })
     const client = await connectClient(url, { outboundBufferSize: 0 }, [server])
     const id = client.getUniqueId()
     await waitFor(() => server.getPeer(id) !== null, [server], 'admission')
