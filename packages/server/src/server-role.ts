@@ -41,9 +41,14 @@ const SLOW_PEER_CLOSE_GRACE_MS = 1000
  * bytes (64 KiB by default) in this time cannot keep up; one reading at 1 MB/s drains it in 64 ms.
  */
 const SLOW_RECEIVER_MS = 1000
-/** Silence sweeps per `peerTimeout`; a peer silent for SILENT_SWEEPS − 1 of them in a row (pinged at each) is gone. */
-const SWEEPS_PER_TIMEOUT = 4
-const SILENT_SWEEPS = SWEEPS_PER_TIMEOUT - 1
+/**
+ * Silence sweeps per `peerTimeout`; a peer found silent at SILENT_SWEEPS of them in a row (pinged
+ * at each) is gone. With 5 and 3 it is dropped between ⅗ and ⅘ of `peerTimeout` after it went
+ * silent (9–12 s by default): within `peerTimeout` even when timers run late and the application
+ * polls its `peer_disconnected` a tick later (with 4 sweeps the worst case was `peerTimeout` itself).
+ */
+const SWEEPS_PER_TIMEOUT = 5
+const SILENT_SWEEPS = 3
 
 /** Adds one connection's counters into a running total. */
 export function addStats(into: PeerStats, from: PeerStats): void {
@@ -130,9 +135,9 @@ export class ServerRole implements PeerRole, PeerSink {
   }
 
   /**
-   * (Re)starts the silence watch at the owner's `peerTimeout`: every quarter of it, each connection
+   * (Re)starts the silence watch at the owner's `peerTimeout`: every fifth of it, each connection
    * from which nothing was read since the last sweep is pinged; one silent for three sweeps in a
-   * row — between ¾ and all of `peerTimeout` — is dropped as gone (no FIN came: a frozen process,
+   * row — between ⅗ and ⅘ of `peerTimeout` — is dropped as gone (no FIN came: a frozen process,
    * a pulled cable), leaving as any peer leaves.
    */
   watchSilence(): void {
@@ -148,7 +153,7 @@ export class ServerRole implements PeerRole, PeerSink {
     for (const peers of [this._peers, this._pending]) {
       for (const peer of peers.values()) {
         if (!peer._silentFor(SILENT_SWEEPS)) continue
-        this._owner._warn(`peer ${peer._id}: nothing heard for ${seconds} s (peerTimeout), not even a pong; dropping it`)
+        this._owner._warn(`peer ${peer._id}: nothing heard at ${SILENT_SWEEPS} sweeps in a row, one every ${seconds / SWEEPS_PER_TIMEOUT} s (peerTimeout ${seconds} s), not even a pong; dropping it`)
         peer.close(-1)
       }
     }

@@ -212,8 +212,9 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
   /**
    * Seconds after which a client the server has heard nothing from (no message, no pong) is taken
    * for gone — a frozen process or a pulled cable leaves no FIN — and dropped: `peer_disconnected`,
-   * DEL_PEER to the others. A client silent for a quarter of it is pinged (browsers, Godot and
-   * wsmp answer pings by themselves), so a live one is never dropped for being quiet. Default 15
+   * DEL_PEER to the others (⅗–⅘ of it after it went silent). A client silent for a fifth of it is
+   * pinged (browsers, Godot and wsmp answer pings by themselves), so a live one is never dropped
+   * for being quiet. Default 15
    * ({@link DEFAULT_PEER_TIMEOUT}); 0 turns it off. Independent of `heartbeatInterval` (Godot's
    * client-side ping, off by default).
    */
