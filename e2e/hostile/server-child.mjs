@@ -8,7 +8,7 @@
 //     seq: false (packets carry a uint32 LE sequence number first: check their order per peer) }
 // It reports over IPC: 'ready' {port}, 'stats' {rss, heapUsed, external, arrayBuffers, peers,
 // available, maxAvailable, received, logLines, orderErrors, lagMs} every statsMs and on request,
-// and with events on 'peer' {id, joined, t}. Commands: 'stats' {gc}, 'read' {on},
+// and with events on 'peer' {id, joined, t, wall (Date.now())}. Commands: 'stats' {gc}, 'read' {on},
 // 'broadcast' {size, perTick, ticks} (the server's own reliable traffic to everyone), 'exit'.
 // Everything it prints (the server's warnings) goes to the parent through stderr; logLines counts it.
 import * as http from 'node:http'
@@ -51,11 +51,11 @@ const server = new WebSocketMultiplayerPeer({ ...(config.options ?? {}), onHands
 const peers = new Set()
 server.on('peer_connected', (id) => {
   peers.add(id)
-  if (config.events) send({ type: 'peer', id, joined: true, t: now() })
+  if (config.events) send({ type: 'peer', id, joined: true, t: now(), wall: Date.now() })
 })
 server.on('peer_disconnected', (id) => {
   peers.delete(id)
-  if (config.events) send({ type: 'peer', id, joined: false, t: now() })
+  if (config.events) send({ type: 'peer', id, joined: false, t: now(), wall: Date.now() })
 })
 
 let port
