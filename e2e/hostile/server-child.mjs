@@ -7,8 +7,9 @@
 //     pollMs: 50 (the game's tick), statsMs: 250, events: false (report every peer signal),
 //     seq: false (packets carry a uint32 LE sequence number first: check their order per peer) }
 // It reports over IPC: 'ready' {port}, 'stats' {rss, heapUsed, external, arrayBuffers, peers,
-// available, maxAvailable, received, logLines, orderErrors, lagMs} every statsMs and on request,
-// and with events on 'peer' {id, joined, t, wall (Date.now())}. Commands: 'stats' {gc}, 'read' {on},
+// available, maxAvailable, received, logLines, orderErrors, lagMs} every statsMs and on request
+// (with perPeer: {id: {packets, bytes}} read by the game when asked),
+// and with events on 'peer' {id, joined, t, wall (Date.now())}. Commands: 'stats' {gc, perPeer}, 'read' {on},
 // 'broadcast' {size, perTick, ticks} (the server's own reliable traffic to everyone), 'exit'.
 // Everything it prints (the server's warnings) goes to the parent through stderr; logLines counts it.
 import * as http from 'node:http'
@@ -81,6 +82,8 @@ let maxAvailable = 0
 let received = 0
 let orderErrors = 0
 const nextSeq = new Map()
+/** Packets and bytes the game read, per sender. */
+const perPeer = new Map()
 function tick() {
   server.poll()
   const available = server.getAvailablePacketCount()
@@ -90,6 +93,10 @@ function tick() {
     const from = server.getPacketPeer()
     const data = server.getPacket()
     received++
+    const counts = perPeer.get(from) ?? { packets: 0, bytes: 0 }
+    counts.packets++
+    counts.bytes += data.length
+    perPeer.set(from, counts)
     if (config.seq && data.length >= 4) {
       const seq = data[0] | (data[1] << 8) | (data[2] << 16) | (data[3] << 24)
       const expected = nextSeq.get(from) ?? 0
@@ -137,7 +144,7 @@ process.on('message', (msg) => {
         globalThis.gc()
       }
       if (msg.resetLag) lagMs = 0
-      send(figures({ reply: msg.reply }))
+      send(figures({ reply: msg.reply, ...(msg.perPeer ? { perPeer: Object.fromEntries(perPeer) } : {}) }))
       break
     case 'read':
       reading = msg.on

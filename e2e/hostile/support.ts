@@ -35,6 +35,8 @@ export interface ServerStats {
   logLines: number
   lagMs: number
   reply?: number
+  /** Packets and bytes the game read per sender (when asked for). */
+  perPeer?: Record<string, { packets: number; bytes: number }>
 }
 
 /** What the server child is started with (see server-child.mjs). */
@@ -131,10 +133,10 @@ export class ServerChild extends Child {
   }
 
   /** Its figures now (after two full collections with `gc`). */
-  async stats(gc = false, resetLag = false): Promise<ServerStats> {
+  async stats(gc = false, resetLag = false, perPeer = false): Promise<ServerStats> {
     const reply = ++replies
     const from = this.messages.length
-    this.send({ cmd: 'stats', gc, reply, resetLag })
+    this.send({ cmd: 'stats', gc, reply, resetLag, perPeer })
     return this.message<ServerStats>((m) => m.type === 'stats' && m.reply === reply, 'its figures', 15_000, from)
   }
 
