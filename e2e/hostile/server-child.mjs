@@ -8,8 +8,8 @@
 //     seq: false (packets carry a uint32 LE sequence number first: check their order per peer) }
 // It reports over IPC: 'ready' {port}, 'stats' {rss, heapUsed, external, arrayBuffers, peers,
 // available, maxAvailable, received, logLines, orderErrors, lagMs} every statsMs and on request
-// (with perPeer: {id: {packets, bytes}} read by the game when asked),
-// and with events on 'peer' {id, joined, t, wall (Date.now())}. Commands: 'stats' {gc, perPeer}, 'read' {on},
+// (with perPeer: {id: {packets, bytes}} read by the game, and peerStats: {id: getPeerStats(id)}, when asked),
+// and with events on 'peer' {id, joined, t, wall (Date.now())}. Commands: 'stats' {gc, perPeer, peerStats: [ids]}, 'read' {on},
 // 'broadcast' {size, perTick, ticks} (the server's own reliable traffic to everyone), 'exit'.
 // Everything it prints (the server's warnings) goes to the parent through stderr; logLines counts it.
 import * as http from 'node:http'
@@ -144,7 +144,14 @@ process.on('message', (msg) => {
         globalThis.gc()
       }
       if (msg.resetLag) lagMs = 0
-      send(figures({ reply: msg.reply, ...(msg.perPeer ? { perPeer: Object.fromEntries(perPeer) } : {}) }))
+      send(
+        figures({
+          reply: msg.reply,
+          ...(msg.perPeer ? { perPeer: Object.fromEntries(perPeer) } : {}),
+          // The server's own counters of a connection (getPeerStats: bytesIn is what it read from it).
+          ...(msg.peerStats ? { peerStats: Object.fromEntries(msg.peerStats.map((id) => [id, server.getPeerStats(id)])) } : {}),
+        }),
+      )
       break
     case 'read':
       reading = msg.on

@@ -37,6 +37,8 @@ export interface ServerStats {
   reply?: number
   /** Packets and bytes the game read per sender (when asked for). */
   perPeer?: Record<string, { packets: number; bytes: number }>
+  /** The server's getPeerStats(id) of the connections asked for (null once gone). */
+  peerStats?: Record<string, { packetsIn: number; bytesIn: number; packetsOut: number; bytesOut: number } | null>
 }
 
 /** What the server child is started with (see server-child.mjs). */
@@ -133,10 +135,10 @@ export class ServerChild extends Child {
   }
 
   /** Its figures now (after two full collections with `gc`). */
-  async stats(gc = false, resetLag = false, perPeer = false): Promise<ServerStats> {
+  async stats(gc = false, resetLag = false, perPeer = false, peerStats: number[] = []): Promise<ServerStats> {
     const reply = ++replies
     const from = this.messages.length
-    this.send({ cmd: 'stats', gc, reply, resetLag, perPeer })
+    this.send({ cmd: 'stats', gc, reply, resetLag, perPeer, peerStats })
     return this.message<ServerStats>((m) => m.type === 'stats' && m.reply === reply, 'its figures', 15_000, from)
   }
 
