@@ -1,3 +1,5 @@
+/* eslint-disable import-x/export -- the server's WebSocketMultiplayerPeer takes the place of
+   @wsmp/client's: a module's own export shadows the same name from `export *`. */
 export * from '@wsmp/client'
 export {
   DEFAULT_MAX_BYTES_PER_SECOND,
