@@ -25,10 +25,7 @@ async function bundled(name, from) {
     onwarn: (warning) => {
       if (warning.code === 'UNRESOLVED_IMPORT') throw new Error(`bench bundle: ${warning.message}`)
     },
-    plugins: [
-      { name: 'app', resolveId: (source) => (source === id ? id : null), load: (source) => (source === id ? APPS[name] : null) },
-      nodeResolve({ browser: true }),
-    ],
+    plugins: [{ name: 'app', resolveId: (source) => (source === id ? id : null), load: (source) => (source === id ? APPS[name] : null) }, nodeResolve({ browser: true })],
   })
   const { output } = await bundle.generate({ format: 'esm', plugins: [terser({ ecma: 2020, compress: { passes: 2 } })] })
   await bundle.close()

@@ -12,11 +12,9 @@
 // port 0 (ports travel over IPC). Every child is ended by pid at the end. See bench/README.md.
 import { fork, execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, statSync, readdirSync, writeFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import os from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { gzipSync } from 'node:zlib'
 import { bundleSizes } from './bundle-size.mjs'
 import { renderChart } from './common/chart.mjs'
 
