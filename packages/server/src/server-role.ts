@@ -29,6 +29,7 @@ import { AcceptedPeer } from './accepted-peer.js'
 import { Acceptor } from './acceptor.js'
 import { Announcements } from './announcements.js'
 import { ServerSocketDriver, serverSocketDriver } from './server-socket.js'
+import { SWEEPS_PER_TIMEOUT } from './silence.js'
 import type { WebSocketMultiplayerPeer } from './websocket-multiplayer-peer.js'
 
 /** How long a slow peer closed for "outbound buffer full" gets to finish the close handshake. */
@@ -39,9 +40,6 @@ const SLOW_PEER_CLOSE_GRACE_MS = 1000
  * bytes (64 KiB by default) in this time cannot keep up; one reading at 1 MB/s drains it in 64 ms.
  */
 const SLOW_RECEIVER_MS = 1000
-/** Silence sweeps per `peerTimeout`; a peer silent for SILENT_SWEEPS − 1 of them in a row (pinged at each) is gone. */
-const SWEEPS_PER_TIMEOUT = 4
-const SILENT_SWEEPS = SWEEPS_PER_TIMEOUT - 1
 
 /** Adds one connection's counters into a running total. */
 export function addStats(into: PeerStats, from: PeerStats): void {
@@ -145,7 +143,7 @@ export class ServerRole implements PeerRole, PeerSink {
   private _sweepSilent(seconds: number): void {
     for (const peers of [this._peers, this._pending]) {
       for (const peer of peers.values()) {
-        if (!peer._silentFor(SILENT_SWEEPS)) continue
+        if (!peer._silentSweep()) continue
         this._owner._warn(`peer ${peer._id}: nothing heard for ${seconds} s (peerTimeout), not even a pong; dropping it`)
         peer.close(-1)
       }
