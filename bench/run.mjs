@@ -12,11 +12,10 @@
 // port 0 (ports travel over IPC). Every child is ended by pid at the end. See bench/README.md.
 import { fork, execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, statSync, readdirSync, writeFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import os from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { gzipSync } from 'node:zlib'
+import { bundleSizes } from './bundle-size.mjs'
 import { renderChart } from './common/chart.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -282,18 +281,6 @@ async function runMemory(impl) {
   }
 }
 
-function bundleSizes() {
-  const require = createRequire(join(here, 'package.json'))
-  const gz = (file) => gzipSync(readFileSync(file), { level: 9 }).length
-  const wsmpFile = join(root, 'packages/client/dist/wsmp.min.js')
-  const sioFile = join(dirname(require.resolve('socket.io-client/package.json')), 'dist/socket.io.min.js')
-  return {
-    wsmp: { file: 'packages/client/dist/wsmp.min.js', bytes: readFileSync(wsmpFile).length, gzip: gz(wsmpFile) },
-    ws: { file: '(the browser’s native WebSocket)', bytes: 0, gzip: 0 },
-    'socket.io': { file: 'socket.io-client/dist/socket.io.min.js', bytes: readFileSync(sioFile).length, gzip: gz(sioFile) },
-  }
-}
-
 // ---- build ------------------------------------------------------------------------------------
 
 function newestMtime(dir) {
@@ -442,7 +429,7 @@ async function main() {
     }
   }
 
-  if (ONLY.includes('bundle')) results.bundle = bundleSizes()
+  if (ONLY.includes('bundle')) results.bundle = await bundleSizes(root, here)
   await endAll()
   results.seconds = Number(((performance.now() - started) / 1000).toFixed(1))
 
@@ -470,11 +457,20 @@ async function main() {
     { key: 'rss', label: 'RSS per idle connection (KiB)', better: 'lower', unit: 'KiB', target: '', get: (impl) => results.memory[impl]?.rssPerConnBytes, show: fmt.kb },
     {
       key: 'bundle',
-      label: 'browser bundle, gzip (KiB)',
+      label: 'script-tag file, gzip (KiB)',
       better: 'lower',
       unit: 'KiB',
       target: '',
       get: (impl) => (impl === 'ws' ? NaN : results.bundle?.[impl]?.gzip),
+      show: fmt.kb,
+    },
+    {
+      key: 'bundled',
+      label: 'bundled app (rollup + terser), gzip (KiB)',
+      better: 'lower',
+      unit: 'KiB',
+      target: '',
+      get: (impl) => (impl === 'ws' ? NaN : results.bundle?.[impl]?.bundledGzip),
       show: fmt.kb,
     },
   ]

@@ -66,20 +66,23 @@ describe('SceneMultiplayer auth with the real engine', () => {
     await server.waitPacket(id, textHex('after auth'))
   })
 
-  godotIt('auth failure: a Godot server that never completes drops the wsmp client after auth_timeout — peer_authentication_failed on both sides, never connected_to_server', async () => {
-    const server = await GodotPeer.server('godot server', { auth: 1, auth_timeout: 1 })
-    const { options } = recorder()
-    const client = WsmpPeer.client('wsmp A', server.url(), { ...options, authTimeout: 30 })
-    await client.waitEvent('peer_authenticating', { id: 1 })
-    const id = (await server.waitEvent('peer_authenticating')).id as number
-    expect(auth(client.peer).sendAuth(1, bytes('wrong token'))).toBe(ErrorCode.OK)
-    expect(auth(client.peer).completeAuth(1)).toBe(ErrorCode.OK)
-    await server.waitEvent('auth_data', { from: id, hex: textHex('wrong token') })
-    await server.waitEvent('peer_authentication_failed', { id })
-    await client.waitEvent('server_disconnected')
-    expect(client.signals()).toEqual(['peer_authenticating 1', 'peer_authentication_failed 1', 'server_disconnected'])
-    expect(server.signals()).toEqual([`peer_authenticating ${id}`, `peer_authentication_failed ${id}`])
-  })
+  godotIt(
+    'auth failure: a Godot server that never completes drops the wsmp client after auth_timeout — peer_authentication_failed on both sides, never connected_to_server',
+    async () => {
+      const server = await GodotPeer.server('godot server', { auth: 1, auth_timeout: 1 })
+      const { options } = recorder()
+      const client = WsmpPeer.client('wsmp A', server.url(), { ...options, authTimeout: 30 })
+      await client.waitEvent('peer_authenticating', { id: 1 })
+      const id = (await server.waitEvent('peer_authenticating')).id as number
+      expect(auth(client.peer).sendAuth(1, bytes('wrong token'))).toBe(ErrorCode.OK)
+      expect(auth(client.peer).completeAuth(1)).toBe(ErrorCode.OK)
+      await server.waitEvent('auth_data', { from: id, hex: textHex('wrong token') })
+      await server.waitEvent('peer_authentication_failed', { id })
+      await client.waitEvent('server_disconnected')
+      expect(client.signals()).toEqual(['peer_authenticating 1', 'peer_authentication_failed 1', 'server_disconnected'])
+      expect(server.signals()).toEqual([`peer_authenticating ${id}`, `peer_authentication_failed ${id}`])
+    },
+  )
 
   godotIt('auth timeout: a wsmp server with authTimeout 1 drops a Godot client it never completed — peer_authentication_failed on both sides', async () => {
     const { received, options } = recorder()

@@ -59,29 +59,32 @@ describe('Godot ↔ Godot baseline', () => {
     await until(() => b.stderr.some((line) => line.includes('Size too small')), 'B’s error print for the 1-byte packet')
   })
 
-  godotIt('auth between Godot peers: admitted after both complete (connected_to_server, peer_connected(1)); a client never completed fails with peer_authentication_failed(1), then server_disconnected', async () => {
-    const server = await GodotPeer.server('godot server', { auth: 1, auth_timeout: 1 })
-    const good = await GodotPeer.client('godot good', server.url(), { auth: 1 })
-    await good.waitEvent('peer_authenticating', { id: 1 })
-    const goodId = (await server.waitEvent('peer_authenticating')).id as number
-    expect((await good.command({ cmd: 'send_auth', id: 1, hex: textHex('token') })).err).toBe(0)
-    await server.waitEvent('auth_data', { from: goodId, hex: textHex('token') })
-    expect((await server.command({ cmd: 'send_auth', id: goodId, hex: textHex('welcome') })).err).toBe(0)
-    await good.waitEvent('auth_data', { from: 1, hex: textHex('welcome') })
-    expect((await server.command({ cmd: 'complete_auth', id: goodId })).err).toBe(0)
-    expect((await good.command({ cmd: 'complete_auth', id: 1 })).err).toBe(0)
-    await good.waitEvent('peer_connected', { id: 1 })
-    await server.waitEvent('peer_connected', { id: goodId })
-    expect(good.signals()).toEqual(['peer_authenticating 1', 'connected_to_server', 'peer_connected 1'])
+  godotIt(
+    'auth between Godot peers: admitted after both complete (connected_to_server, peer_connected(1)); a client never completed fails with peer_authentication_failed(1), then server_disconnected',
+    async () => {
+      const server = await GodotPeer.server('godot server', { auth: 1, auth_timeout: 1 })
+      const good = await GodotPeer.client('godot good', server.url(), { auth: 1 })
+      await good.waitEvent('peer_authenticating', { id: 1 })
+      const goodId = (await server.waitEvent('peer_authenticating')).id as number
+      expect((await good.command({ cmd: 'send_auth', id: 1, hex: textHex('token') })).err).toBe(0)
+      await server.waitEvent('auth_data', { from: goodId, hex: textHex('token') })
+      expect((await server.command({ cmd: 'send_auth', id: goodId, hex: textHex('welcome') })).err).toBe(0)
+      await good.waitEvent('auth_data', { from: 1, hex: textHex('welcome') })
+      expect((await server.command({ cmd: 'complete_auth', id: goodId })).err).toBe(0)
+      expect((await good.command({ cmd: 'complete_auth', id: 1 })).err).toBe(0)
+      await good.waitEvent('peer_connected', { id: 1 })
+      await server.waitEvent('peer_connected', { id: goodId })
+      expect(good.signals()).toEqual(['peer_authenticating 1', 'connected_to_server', 'peer_connected 1'])
 
-    const bad = await GodotPeer.client('godot bad', server.url(), { auth: 1 })
-    await bad.waitEvent('peer_authenticating', { id: 1 })
-    const badId = (await server.waitFor((e) => e.ev === 'peer_authenticating' && e.id !== goodId, 'the second client')).id as number
-    expect((await bad.command({ cmd: 'send_auth', id: 1, hex: textHex('wrong') })).err).toBe(0)
-    await server.waitEvent('peer_authentication_failed', { id: badId })
-    await bad.waitEvent('server_disconnected')
-    expect(bad.signals()).toEqual(['peer_authenticating 1', 'peer_authentication_failed 1', 'server_disconnected'])
-    // The admitted peer never heard of the one that failed.
-    expect(good.signals()).toEqual(['peer_authenticating 1', 'connected_to_server', 'peer_connected 1'])
-  })
+      const bad = await GodotPeer.client('godot bad', server.url(), { auth: 1 })
+      await bad.waitEvent('peer_authenticating', { id: 1 })
+      const badId = (await server.waitFor((e) => e.ev === 'peer_authenticating' && e.id !== goodId, 'the second client')).id as number
+      expect((await bad.command({ cmd: 'send_auth', id: 1, hex: textHex('wrong') })).err).toBe(0)
+      await server.waitEvent('peer_authentication_failed', { id: badId })
+      await bad.waitEvent('server_disconnected')
+      expect(bad.signals()).toEqual(['peer_authenticating 1', 'peer_authentication_failed 1', 'server_disconnected'])
+      // The admitted peer never heard of the one that failed.
+      expect(good.signals()).toEqual(['peer_authenticating 1', 'connected_to_server', 'peer_connected 1'])
+    },
+  )
 })

@@ -108,8 +108,16 @@ describe('Godot client → wsmp server: packets', () => {
     expect(server.send(0, textHex('end'))).toBe(ErrorCode.OK)
     await a.waitPacket(1, textHex('end'))
     await b.waitPacket(1, textHex('end'))
-    expect(a.all('peer_packet').map((e) => [e.from, e.hex])).toEqual([[1, textHex('to a')], [1, textHex('to all')], [1, textHex('end')]])
-    expect(b.all('peer_packet').map((e) => [e.from, e.hex])).toEqual([[1, textHex('to all')], [1, textHex('all but a')], [1, textHex('end')]])
+    expect(a.all('peer_packet').map((e) => [e.from, e.hex])).toEqual([
+      [1, textHex('to a')],
+      [1, textHex('to all')],
+      [1, textHex('end')],
+    ])
+    expect(b.all('peer_packet').map((e) => [e.from, e.hex])).toEqual([
+      [1, textHex('to all')],
+      [1, textHex('all but a')],
+      [1, textHex('end')],
+    ])
   })
 
   godotIt('client↔client rpc() and rpc_id() between two Godot clients are relayed by the wsmp server', async () => {
@@ -288,33 +296,39 @@ describe('Godot client → wsmp server: limits, TLS, relay settings', () => {
 })
 
 describe('Godot client → wsmp server: relay settings that do not match', () => {
-  godotIt('serverRelay false on the wsmp server with Godot clients left on server_relay = true: no announcements; the server still gets its share of a relayed broadcast (DESIGN), nothing is forwarded', async () => {
-    const server = await WsmpPeer.server('wsmp server', { serverRelay: false })
-    const a = await GodotPeer.connected('godot A', server.url())
-    const b = await GodotPeer.connected('godot B', server.url())
-    await server.waitEvent('peer_connected', { id: b.id })
-    expect(await a.send(0, textHex('relayed broadcast'))).toBe(0) // wrapped in RELAY by Godot
-    expect(await a.send(-b.id, textHex('all but b'))).toBe(0)
-    expect(await a.send(1, textHex('to server'))).toBe(0)
-    await server.waitPacket(a.id, textHex('to server'))
-    expect(server.packets().map(([, h]) => h)).toEqual([textHex('relayed broadcast'), textHex('all but b'), textHex('to server')])
-    expect(server.send(b.id, textHex('marker'))).toBe(ErrorCode.OK)
-    await b.waitPacket(1, textHex('marker'))
-    expect(b.all('peer_packet').map((e) => e.hex)).toEqual([textHex('marker')])
-    expect(a.signals()).toEqual(['connected_to_server', 'peer_connected 1'])
-    expect(b.signals()).toEqual(['connected_to_server', 'peer_connected 1'])
-  })
+  godotIt(
+    'serverRelay false on the wsmp server with Godot clients left on server_relay = true: no announcements; the server still gets its share of a relayed broadcast (DESIGN), nothing is forwarded',
+    async () => {
+      const server = await WsmpPeer.server('wsmp server', { serverRelay: false })
+      const a = await GodotPeer.connected('godot A', server.url())
+      const b = await GodotPeer.connected('godot B', server.url())
+      await server.waitEvent('peer_connected', { id: b.id })
+      expect(await a.send(0, textHex('relayed broadcast'))).toBe(0) // wrapped in RELAY by Godot
+      expect(await a.send(-b.id, textHex('all but b'))).toBe(0)
+      expect(await a.send(1, textHex('to server'))).toBe(0)
+      await server.waitPacket(a.id, textHex('to server'))
+      expect(server.packets().map(([, h]) => h)).toEqual([textHex('relayed broadcast'), textHex('all but b'), textHex('to server')])
+      expect(server.send(b.id, textHex('marker'))).toBe(ErrorCode.OK)
+      await b.waitPacket(1, textHex('marker'))
+      expect(b.all('peer_packet').map((e) => e.hex)).toEqual([textHex('marker')])
+      expect(a.signals()).toEqual(['connected_to_server', 'peer_connected 1'])
+      expect(b.signals()).toEqual(['connected_to_server', 'peer_connected 1'])
+    },
+  )
 })
 
 describe('Godot client → wsmp server: relay edge cases (godot4-source.md A.5 item 15)', () => {
-  godotIt('a RELAY addressed to 1 (a raw transport packet from a Godot client) reaches the wsmp server application (DESIGN: packets addressed to the server reach it; a Godot server drops it)', async () => {
-    const server = await WsmpPeer.server('wsmp server')
-    const a = await GodotPeer.connected('godot A', server.url())
-    await server.waitEvent('peer_connected', { id: a.id })
-    expect(await a.put(1, `0703${int32Hex(1)}03${textHex('relayed to 1')}`)).toBe(0)
-    await server.waitPacket(a.id, textHex('relayed to 1'))
-    expect(server.packets()).toEqual([[a.id, textHex('relayed to 1')]])
-  })
+  godotIt(
+    'a RELAY addressed to 1 (a raw transport packet from a Godot client) reaches the wsmp server application (DESIGN: packets addressed to the server reach it; a Godot server drops it)',
+    async () => {
+      const server = await WsmpPeer.server('wsmp server')
+      const a = await GodotPeer.connected('godot A', server.url())
+      await server.waitEvent('peer_connected', { id: a.id })
+      expect(await a.put(1, `0703${int32Hex(1)}03${textHex('relayed to 1')}`)).toBe(0)
+      await server.waitPacket(a.id, textHex('relayed to 1'))
+      expect(server.packets()).toEqual([[a.id, textHex('relayed to 1')]])
+    },
+  )
 
   godotIt('a 1-byte inner packet ([0x03] alone) relayed by a Godot client is dropped by the wsmp server; the sender stays connected', async () => {
     const server = await WsmpPeer.server('wsmp server')

@@ -114,21 +114,24 @@ describe('wsmp client → Godot server: packets', () => {
 })
 
 describe('wsmp client → Godot server: kicking, refusing', () => {
-  godotIt('the Godot server kicks a wsmp client (multiplayer.disconnect_peer): close 1000 and server_disconnected on it, DEL_PEER to the others, no peer_disconnected on the Godot server', async () => {
-    const server = await GodotPeer.server('godot server')
-    const a = await WsmpPeer.connected('wsmp A', server.url())
-    const b = await WsmpPeer.connected('wsmp B', server.url())
-    await b.waitEvent('peer_connected', { id: a.id })
-    await server.command({ cmd: 'kick', id: a.id })
-    const kicked = await a.waitEvent('server_disconnected')
-    expect(kicked.code).toBe(1000)
-    expect(a.signals().slice(-2)).toEqual(['peer_disconnected 1', 'server_disconnected'])
-    expect(a.status).toBe(ConnectionStatus.DISCONNECTED)
-    await b.waitEvent('peer_disconnected', { id: a.id })
-    // The transport's signal comes after SceneMultiplayer's (which it blocked) in the same emission.
-    await server.waitEvent('transport_peer_disconnected', { id: a.id })
-    expect(server.signals()).not.toContain(`peer_disconnected ${a.id}`)
-  })
+  godotIt(
+    'the Godot server kicks a wsmp client (multiplayer.disconnect_peer): close 1000 and server_disconnected on it, DEL_PEER to the others, no peer_disconnected on the Godot server',
+    async () => {
+      const server = await GodotPeer.server('godot server')
+      const a = await WsmpPeer.connected('wsmp A', server.url())
+      const b = await WsmpPeer.connected('wsmp B', server.url())
+      await b.waitEvent('peer_connected', { id: a.id })
+      await server.command({ cmd: 'kick', id: a.id })
+      const kicked = await a.waitEvent('server_disconnected')
+      expect(kicked.code).toBe(1000)
+      expect(a.signals().slice(-2)).toEqual(['peer_disconnected 1', 'server_disconnected'])
+      expect(a.status).toBe(ConnectionStatus.DISCONNECTED)
+      await b.waitEvent('peer_disconnected', { id: a.id })
+      // The transport's signal comes after SceneMultiplayer's (which it blocked) in the same emission.
+      await server.waitEvent('transport_peer_disconnected', { id: a.id })
+      expect(server.signals()).not.toContain(`peer_disconnected ${a.id}`)
+    },
+  )
 
   godotIt('the Godot server’s transport disconnect_peer(id): peer_disconnected there and DEL_PEER; with force: no signal, no DEL_PEER (Godot leaves a ghost)', async () => {
     const server = await GodotPeer.server('godot server')
@@ -225,38 +228,44 @@ describe('wsmp client → Godot server: limits, TLS, relay settings', () => {
     expect(server.signals()).toEqual([])
   })
 
-  godotIt('serverRelay false: a wsmp client with serverRelay false on a Godot server with server_relay = false sends to the server unwrapped and hears no announcements', async () => {
-    const server = await GodotPeer.server('godot server', { relay: 0 })
-    const a = await WsmpPeer.connected('wsmp A', server.url(), { serverRelay: false })
-    const b = await WsmpPeer.connected('wsmp B', server.url(), { serverRelay: false })
-    await server.waitEvent('peer_connected', { id: b.id })
-    expect(a.send(0, textHex('broadcast from a'))).toBe(ErrorCode.OK)
-    expect(a.send(b.id, textHex('to b'))).toBe(ErrorCode.ERR_INVALID_PARAMETER)
-    expect(a.send(1, textHex('to server'))).toBe(ErrorCode.OK)
-    await server.waitPacket(a.id, textHex('to server'))
-    expect(server.all('peer_packet').map((e) => text(e.hex as string))).toEqual(['broadcast from a', 'to server'])
-    expect(await server.send(0, textHex('from server'))).toBe(0)
-    await a.waitPacket(1, textHex('from server'))
-    await b.waitPacket(1, textHex('from server'))
-    expect(b.packets()).toEqual([[1, textHex('from server')]])
-    expect(a.signals().sort()).toEqual(['connected_to_server', 'peer_connected 1'])
-    expect(b.signals().sort()).toEqual(['connected_to_server', 'peer_connected 1'])
-  })
+  godotIt(
+    'serverRelay false: a wsmp client with serverRelay false on a Godot server with server_relay = false sends to the server unwrapped and hears no announcements',
+    async () => {
+      const server = await GodotPeer.server('godot server', { relay: 0 })
+      const a = await WsmpPeer.connected('wsmp A', server.url(), { serverRelay: false })
+      const b = await WsmpPeer.connected('wsmp B', server.url(), { serverRelay: false })
+      await server.waitEvent('peer_connected', { id: b.id })
+      expect(a.send(0, textHex('broadcast from a'))).toBe(ErrorCode.OK)
+      expect(a.send(b.id, textHex('to b'))).toBe(ErrorCode.ERR_INVALID_PARAMETER)
+      expect(a.send(1, textHex('to server'))).toBe(ErrorCode.OK)
+      await server.waitPacket(a.id, textHex('to server'))
+      expect(server.all('peer_packet').map((e) => text(e.hex as string))).toEqual(['broadcast from a', 'to server'])
+      expect(await server.send(0, textHex('from server'))).toBe(0)
+      await a.waitPacket(1, textHex('from server'))
+      await b.waitPacket(1, textHex('from server'))
+      expect(b.packets()).toEqual([[1, textHex('from server')]])
+      expect(a.signals().sort()).toEqual(['connected_to_server', 'peer_connected 1'])
+      expect(b.signals().sort()).toEqual(['connected_to_server', 'peer_connected 1'])
+    },
+  )
 })
 
 describe('wsmp client → Godot server: relay settings that do not match', () => {
-  godotIt('a wsmp client left on serverRelay true against a Godot server with server_relay = false: its relayed broadcast is dropped whole there (as a Godot client’s), target 1 arrives', async () => {
-    const server = await GodotPeer.server('godot server', { relay: 0 })
-    const a = await WsmpPeer.connected('wsmp A', server.url())
-    await server.waitEvent('peer_connected', { id: a.id })
-    expect(a.send(0, textHex('relayed broadcast'))).toBe(ErrorCode.OK)
-    expect(a.send(1, textHex('to server'))).toBe(ErrorCode.OK)
-    await server.waitPacket(a.id, textHex('to server'))
-    expect(server.all('peer_packet').map((e) => text(e.hex as string))).toEqual(['to server'])
-    // Godot reports the drop on stderr (a separate pipe: waited for, not assumed in order).
-    await until(() => server.stderr.some((line) => line.includes('_process_sys')), 'Godot’s error print for the dropped relay')
-    expect(a.status).toBe(ConnectionStatus.CONNECTED)
-  })
+  godotIt(
+    'a wsmp client left on serverRelay true against a Godot server with server_relay = false: its relayed broadcast is dropped whole there (as a Godot client’s), target 1 arrives',
+    async () => {
+      const server = await GodotPeer.server('godot server', { relay: 0 })
+      const a = await WsmpPeer.connected('wsmp A', server.url())
+      await server.waitEvent('peer_connected', { id: a.id })
+      expect(a.send(0, textHex('relayed broadcast'))).toBe(ErrorCode.OK)
+      expect(a.send(1, textHex('to server'))).toBe(ErrorCode.OK)
+      await server.waitPacket(a.id, textHex('to server'))
+      expect(server.all('peer_packet').map((e) => text(e.hex as string))).toEqual(['to server'])
+      // Godot reports the drop on stderr (a separate pipe: waited for, not assumed in order).
+      await until(() => server.stderr.some((line) => line.includes('_process_sys')), 'Godot’s error print for the dropped relay')
+      expect(a.status).toBe(ConnectionStatus.CONNECTED)
+    },
+  )
 })
 
 describe('wsmp client → Godot server: relay edge cases and the server going away', () => {

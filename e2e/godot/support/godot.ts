@@ -223,7 +223,15 @@ export class GodotPeer {
 
   /** The multiplayer signals seen so far, with their ids ('peer_connected 1', 'connected_to_server', …). */
   signals(): string[] {
-    const names = new Set(['peer_connected', 'peer_disconnected', 'connected_to_server', 'connection_failed', 'server_disconnected', 'peer_authenticating', 'peer_authentication_failed'])
+    const names = new Set([
+      'peer_connected',
+      'peer_disconnected',
+      'connected_to_server',
+      'connection_failed',
+      'server_disconnected',
+      'peer_authenticating',
+      'peer_authentication_failed',
+    ])
     return this.events.filter((e) => names.has(e.ev)).map((e) => (e.id === undefined || e.ev === 'connected_to_server' ? e.ev : `${e.ev} ${e.id}`))
   }
 
@@ -279,7 +287,10 @@ export class GodotPeer {
   /** The last events and stderr lines, for error messages. */
   describe(): string {
     const events = this.events.slice(-25).map((e) => `  ${JSON.stringify(e.hex && e.hex.length > 80 ? { ...e, hex: `${e.hex.slice(0, 80)}… (${e.hex.length / 2} bytes)` } : e)}`)
-    const errors = this.stderr.filter((l) => !l.includes('global script cache') && !l.includes('get_global_class_list')).slice(-12).map((l) => `  ! ${l}`)
+    const errors = this.stderr
+      .filter((l) => !l.includes('global script cache') && !l.includes('get_global_class_list'))
+      .slice(-12)
+      .map((l) => `  ! ${l}`)
     return [`${this.name} events:`, ...events, ...(errors.length ? [`${this.name} stderr:`, ...errors] : [])].join('\n')
   }
 }

@@ -20,7 +20,15 @@ export interface WsmpEvent {
 const live = new Set<WsmpPeer>()
 
 /** Signals recorded for every peer. */
-const SIGNALS = ['peer_connected', 'peer_disconnected', 'connected_to_server', 'connection_failed', 'server_disconnected', 'peer_authenticating', 'peer_authentication_failed'] as const
+const SIGNALS = [
+  'peer_connected',
+  'peer_disconnected',
+  'connected_to_server',
+  'connection_failed',
+  'server_disconnected',
+  'peer_authenticating',
+  'peer_authentication_failed',
+] as const
 
 /** A wsmp `WebSocketMultiplayerPeer` with a recorded, ordered log. */
 export class WsmpPeer {
@@ -100,7 +108,8 @@ export class WsmpPeer {
       const socket = this.peer.isServer() ? this.peer.getPeer(event.id) : null
       if (socket) this.sockets.set(event.id, socket)
     }
-    const closedId = signal === 'peer_disconnected' || signal === 'peer_authentication_failed' ? event.id : signal === 'server_disconnected' || signal === 'connection_failed' ? 1 : undefined
+    const closedId =
+      signal === 'peer_disconnected' || signal === 'peer_authentication_failed' ? event.id : signal === 'server_disconnected' || signal === 'connection_failed' ? 1 : undefined
     const socket = closedId === undefined ? undefined : this.sockets.get(closedId)
     if (socket) {
       event.code = socket.getCloseCode()
@@ -137,7 +146,11 @@ export class WsmpPeer {
 
   /** Waits for an event named `ev` whose fields include `fields`. */
   waitEvent(ev: string, fields: Partial<WsmpEvent> = {}, timeoutMs = WAIT_MS): Promise<WsmpEvent> {
-    return this.waitFor((e) => e.ev === ev && Object.entries(fields).every(([k, v]) => (e as unknown as Record<string, unknown>)[k] === v), `${ev} ${JSON.stringify(fields)}`, timeoutMs)
+    return this.waitFor(
+      (e) => e.ev === ev && Object.entries(fields).every(([k, v]) => (e as unknown as Record<string, unknown>)[k] === v),
+      `${ev} ${JSON.stringify(fields)}`,
+      timeoutMs,
+    )
   }
 
   /** Waits for a packet from `from` carrying `hex`. */

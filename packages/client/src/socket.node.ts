@@ -24,6 +24,8 @@ export interface WsSocket {
   readonly readyState: number
   readonly protocol: string
   readonly bufferedAmount: number
+  /** Whether `pause()` stopped reading it. */
+  readonly isPaused: boolean
   send(data: Uint8Array | string, options: { binary: boolean }): void
   close(code?: number, reason?: string): void
   terminate(): void

@@ -7,11 +7,16 @@ import type { WsSocket } from '@wsmp/client/node'
 import {
   Acceptor,
   CloseCode,
+  DEFAULT_PEER_TIMEOUT,
+  SILENT_SWEEPS,
+  SWEEPS_PER_TIMEOUT,
   ServerSocketDriver,
   TLSOptions,
   WebSocketMultiplayerPeer,
   consoleLogger,
+  sweepSilence,
   type HandshakeHook,
+  type SilenceMarks,
   type SocketHandler,
 } from '@wsmp/server'
 import { StreamReader, Warnings, connectRedis, runId, sessionKeys, timing, type RedisClusterOptions, type SessionKeys } from './redis.js'
@@ -59,6 +64,12 @@ export interface EdgeOptions extends RedisClusterOptions {
   maxPeers?: number
   /** Page origins whose browsers may connect; others get 403 (see `@wsmp/server`'s `allowedOrigins`; default null, any). */
   allowedOrigins?: string[] | null
+  /**
+   * Seconds after which a client nothing was heard from (no message, no pong; it is pinged first)
+   * is dropped as gone, as `@wsmp/server`'s `peerTimeout` does; default 15, 0 = off. Watched here,
+   * where the socket is.
+   */
+  peerTimeout?: number
 }
 
 /** Counters of an edge, since it started. */
@@ -109,8 +120,10 @@ export interface EdgeEvents {
 type EdgeState = 'waiting' | 'serving' | 'closed'
 
 /** One client connection on this edge: the handler of its `ws` socket. */
-class EdgeClient implements SocketHandler {
+class EdgeClient implements SocketHandler, SilenceMarks {
   heartbeat: unknown = null
+  _readMark = 0
+  _silentSweeps = 0
   /** Bytes waiting to be written that the authority was last told of. */
   reported = 0
   /** Written to in the current batch from the authority (its buffer is checked afterwards). */
@@ -197,6 +210,8 @@ export class RedisEdge {
   private _checkScheduled = false
   private readonly _reader: StreamReader
   private readonly _timer: ReturnType<typeof setInterval>
+  /** The silence watch over this edge's clients (see EdgeOptions.peerTimeout). */
+  private readonly _sweep: ReturnType<typeof setInterval> | null
   private readonly _events: Emitter<EdgeEvents> = createNanoEvents<EdgeEvents>()
   private readonly _warnings: Warnings
   private readonly _stats: EdgeStats = {
@@ -267,6 +282,22 @@ export class RedisEdge {
     this._reader = new StreamReader(_read, this._streamKey, this._heartbeatMs, (batch) => this._onBatch(batch), (err) => this._redisError('read', err))
     this._timer = setInterval(() => this._tick(), Math.max(10, Math.floor(this._heartbeatMs / 2)))
     this._timer.unref()
+    const peerTimeout = options.peerTimeout ?? DEFAULT_PEER_TIMEOUT
+    if (!(typeof peerTimeout === 'number' && peerTimeout >= 0)) throw new TypeError(`peerTimeout must be a number of seconds ≥ 0, got ${String(peerTimeout)}`)
+    this._sweep = peerTimeout > 0 ? setInterval(() => this._sweepSilent(peerTimeout), (peerTimeout * 1000) / SWEEPS_PER_TIMEOUT) : null
+    this._sweep?.unref()
+  }
+
+  /** One sweep of the silence watch: silent clients are pinged, gone ones dropped (and leave for everyone). */
+  private _sweepSilent(seconds: number): void {
+    for (const client of this._clients.values()) {
+      const verdict = sweepSilence(client, driver.bytesRead(client.ws), client.ws.isPaused)
+      if (verdict === 'silent') driver.ping(client.ws)
+      else if (verdict === 'gone') {
+        this._warn('peerTimeout', `client ${client.id}: nothing heard at ${SILENT_SWEEPS} sweeps in a row, one every ${seconds / SWEEPS_PER_TIMEOUT} s (peerTimeout ${seconds} s), not even a pong; dropping it`)
+        client.ws.terminate()
+      }
+    }
   }
 
   /** @internal Use {@link RedisCluster.edge}. */
@@ -311,6 +342,7 @@ export class RedisEdge {
       if (instance) {
         instance._state = 'closed'
         clearInterval(instance._timer)
+        if (instance._sweep) clearInterval(instance._sweep)
         instance._reader.stop()
         instance._acceptor.close()
       } else if (server && !options.server) {
@@ -397,6 +429,7 @@ export class RedisEdge {
       const serving = this._state === 'serving'
       this._state = 'closed'
       clearInterval(this._timer)
+      if (this._sweep) clearInterval(this._sweep)
       this._reader.stop()
       this._acceptor.close()
       if (serving) {

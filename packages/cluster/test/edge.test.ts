@@ -3,8 +3,9 @@
 // through pause/resume of the client's socket — and SceneMultiplayer auth through an edge.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { ConnectionStatus, DropReason, ErrorCode, TLSOptions, WebSocketMultiplayerPeer } from '@wsmp/server'
-import { RedisCluster } from '@wsmp/cluster'
+import { RedisCluster, type RedisEdge } from '@wsmp/cluster'
 import { testCertificates } from '../../server/test/certs.js'
+import { silentableRelay } from '../../server/test/helpers.js'
 import { bytes, closeAll, newSession, rawClient, startCluster, text, waitFor, wsmpClient } from './support/helpers.js'
 import { REDIS_MISSING, startRedis, stopRedis, type RedisServer } from './support/redis-server.js'
 
@@ -92,6 +93,25 @@ describe.skipIf(REDIS_MISSING !== null)('an edge', () => {
     // Under the limit, traffic goes on.
     other.send(1, 'x'.repeat(900))
     await waitFor(() => cluster.packets.length === 1, 'a packet under the limit')
+  })
+
+  it('drops a client that went silent without a FIN within the edge’s peerTimeout: it leaves for the authority and the others', async () => {
+    const cluster = await startCluster(url(), 1, { edgeOptions: { peerTimeout: 1 } })
+    const edgePort = (cluster.edges[0] as RedisEdge).getLocalPort()
+    const relay = await silentableRelay(edgePort)
+    try {
+      const other = await wsmpClient(cluster.url(0))
+      const ghost = await wsmpClient(`ws://127.0.0.1:${relay.port}`)
+      const ghostId = ghost.id()
+      await waitFor(() => other.peers.has(ghostId), 'the other client to know the ghost')
+      relay.cut()
+      const cutAt = Date.now()
+      await waitFor(() => cluster.log.includes(`peer_disconnected ${ghostId}`), 'the authority to see the ghost leave', 5_000)
+      expect(Date.now() - cutAt).toBeLessThan(2_500)
+      await waitFor(() => !other.peers.has(ghostId), 'DEL_PEER at the other client')
+    } finally {
+      relay.close()
+    }
   })
 
   it("pauses a client's socket on its edge when the authority's queue for it is full (maxQueuedPackets), and loses nothing", async () => {

@@ -35,11 +35,13 @@ const DROP_REASONS = new Set<string>(Object.values(DropReason))
 /** Bytes that often look like framing: a command byte, a SYS sub-command, a few more bytes. */
 const frameLike = fc.oneof(
   fc.uint8Array({ maxLength: 32 }),
+  fc.tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.uint8Array({ maxLength: 12 })).map(([cmd, sys, rest]) => Uint8Array.from([cmd, sys, ...rest])),
   fc
-    .tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.uint8Array({ maxLength: 12 }))
-    .map(([cmd, sys, rest]) => Uint8Array.from([cmd, sys, ...rest])),
-  fc
-    .tuple(fc.constantFrom(SceneCommand.SYS, SceneCommand.SYS | 0xf8, SceneCommand.RAW, SceneCommand.RAW | 0x08), fc.constantFrom(0, 1, 2, 3, 4, 255), fc.uint8Array({ maxLength: 8 }))
+    .tuple(
+      fc.constantFrom(SceneCommand.SYS, SceneCommand.SYS | 0xf8, SceneCommand.RAW, SceneCommand.RAW | 0x08),
+      fc.constantFrom(0, 1, 2, 3, 4, 255),
+      fc.uint8Array({ maxLength: 8 }),
+    )
     .map(([cmd, sys, rest]) => Uint8Array.from([cmd, sys, ...rest])),
 )
 
@@ -268,18 +270,22 @@ describe('encoders round trip through the decoders (property)', () => {
 
   it('encodeSysCommand of any other sub-command decodes as a typed drop (AUTH as auth data), never a peer frame', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 255 }).filter((c) => c !== 1 && c !== 2), int32, (command, peer) => {
-        const frame = createSceneFrame()
-        if (command === SysCommand.AUTH) {
-          // AUTH carries data after [0x07][0x00], whatever it is.
-          expect(decodeSceneFrame(encodeSysCommand(command, peer), frame)).toBe(FrameKind.AUTH)
-          expect(frame.offset).toBe(2)
-          return
-        }
-        expect(decodeSceneFrame(encodeSysCommand(command, peer), frame)).toBe(FrameKind.INVALID)
-        // RELAY needs an inner packet.
-        expect(frame.reason).toBe(command === SysCommand.RELAY ? DropReason.MALFORMED : DropReason.UNKNOWN_COMMAND)
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 255 }).filter((c) => c !== 1 && c !== 2),
+        int32,
+        (command, peer) => {
+          const frame = createSceneFrame()
+          if (command === SysCommand.AUTH) {
+            // AUTH carries data after [0x07][0x00], whatever it is.
+            expect(decodeSceneFrame(encodeSysCommand(command, peer), frame)).toBe(FrameKind.AUTH)
+            expect(frame.offset).toBe(2)
+            return
+          }
+          expect(decodeSceneFrame(encodeSysCommand(command, peer), frame)).toBe(FrameKind.INVALID)
+          // RELAY needs an inner packet.
+          expect(frame.reason).toBe(command === SysCommand.RELAY ? DropReason.MALFORMED : DropReason.UNKNOWN_COMMAND)
+        },
+      ),
       RUNS,
     )
   })
@@ -298,16 +304,21 @@ describe('encoders round trip through the decoders (property)', () => {
 
   it('encodeRelayCommand wraps any scene packet so that decodeRelayedPacket finds it whole', () => {
     fc.assert(
-      fc.property(int32, fc.integer({ min: 0, max: 6 }).filter((c) => c !== 3), fc.uint8Array({ minLength: 1, maxLength: 16 }), (peer, command, body) => {
-        const packet = Uint8Array.from([command, ...body])
-        const relay = encodeRelayCommand(peer, packet)
-        const frame = createSceneFrame()
-        expect(decodeSceneFrame(relay, frame)).toBe(FrameKind.RELAY)
-        expect(frame.peer).toBe(peer)
-        const at = decodeRelayedPacket(relay, frame.offset, frame)
-        expect(frame.kind).toBe(FrameKind.COMMAND)
-        expect(relay.subarray(at)).toEqual(packet)
-      }),
+      fc.property(
+        int32,
+        fc.integer({ min: 0, max: 6 }).filter((c) => c !== 3),
+        fc.uint8Array({ minLength: 1, maxLength: 16 }),
+        (peer, command, body) => {
+          const packet = Uint8Array.from([command, ...body])
+          const relay = encodeRelayCommand(peer, packet)
+          const frame = createSceneFrame()
+          expect(decodeSceneFrame(relay, frame)).toBe(FrameKind.RELAY)
+          expect(frame.peer).toBe(peer)
+          const at = decodeRelayedPacket(relay, frame.offset, frame)
+          expect(frame.kind).toBe(FrameKind.COMMAND)
+          expect(relay.subarray(at)).toEqual(packet)
+        },
+      ),
       RUNS,
     )
   })

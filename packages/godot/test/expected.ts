@@ -198,13 +198,7 @@ export function expectedValue(entry: VectorEntry): unknown {
     vector4s: () => PackedVector4Array.from([V4(1, 2, 3, 4), V4(-1, 0.5, 0, 1e-3)]),
     vector4s_empty: () => new PackedVector4Array(),
     game_state: () =>
-      map(
-        ['tick', 12345],
-        [
-          'players',
-          [0, 1].map((i) => map(['id', i + 2], ['position', V2(10.5 * i, 20)], ['velocity', V2(-1, 0.5)], ['hp', 100 - i], ['name', `P${i}`])),
-        ],
-      ),
+      map(['tick', 12345], ['players', [0, 1].map((i) => map(['id', i + 2], ['position', V2(10.5 * i, 20)], ['velocity', V2(-1, 0.5)], ['hp', 100 - i], ['name', `P${i}`]))]),
   }
   return cases[name]?.()
 }

@@ -60,7 +60,7 @@ function decodesSafely(bytes: Uint8Array): boolean {
     try {
       result = decode(bytes)
     } catch (err) {
-      throw new Error(`${name} threw on ${hex(bytes).slice(0, 200)}: ${String(err)}`)
+      throw new Error(`${name} threw on ${hex(bytes).slice(0, 200)}: ${String(err)}`, { cause: err })
     }
     const took = performance.now() - started
     if (took > SLOW_MS) throw new Error(`${name} took ${took.toFixed(0)} ms on ${bytes.length} bytes`)
@@ -124,7 +124,7 @@ describe('decoders on hostile bytes (fast-check)', () => {
     fc.assert(fc.property(headed, decodesSafely), { numRuns: 3000, interruptAfterTimeLimit: 15_000 })
   })
 
-  it("mutated Godot vectors and RPC packets", () => {
+  it('mutated Godot vectors and RPC packets', () => {
     fc.assert(fc.property(mutated, decodesSafely), { numRuns: 3000, interruptAfterTimeLimit: 15_000 })
   })
 
@@ -169,7 +169,19 @@ const scalar = fc.oneof(
   fc.double().map((d) => new Float(d)),
   noNul,
   noNul.map((s) => new StringName(s)),
-  fc.tuple(fc.array(noNul.filter((s) => s !== ''), { maxLength: 3 }), fc.array(noNul.filter((s) => s !== ''), { maxLength: 2 }), fc.boolean()).map(([n, s, a]) => NodePath.fromParts(n, s, a)),
+  fc
+    .tuple(
+      fc.array(
+        noNul.filter((s) => s !== ''),
+        { maxLength: 3 },
+      ),
+      fc.array(
+        noNul.filter((s) => s !== ''),
+        { maxLength: 2 },
+      ),
+      fc.boolean(),
+    )
+    .map(([n, s, a]) => NodePath.fromParts(n, s, a)),
   fc.tuple(f32, f32).map(([x, y]) => new Vector2(x, y)),
   fc.tuple(int32, int32).map(([x, y]) => new Vector2i(x, y)),
   fc.tuple(f32, f32, f32).map(([x, y, z]) => new Vector3(x, y, z)),
@@ -194,7 +206,12 @@ const value: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
   map: fc.array(fc.tuple(scalar, tie('any')), { maxLength: 4 }).map((entries) => new Map(entries)),
   typed: fc.oneof(
     fc.array(int32).map((items) => new TypedArray(T.INT, items)),
-    fc.array(fc.double().map((d) => new Float(d)), { maxLength: 4 }).map((items) => new TypedArray(T.FLOAT, items)),
+    fc
+      .array(
+        fc.double().map((d) => new Float(d)),
+        { maxLength: 4 },
+      )
+      .map((items) => new TypedArray(T.FLOAT, items)),
     fc.array(noNul, { maxLength: 4 }).map((items) => new TypedArray(T.STRING, items)),
     fc.array(tie('array'), { maxLength: 3 }).map((items) => new TypedArray(T.ARRAY, items)),
     fc.array(fc.tuple(noNul, int32), { maxLength: 4 }).map((entries) => new TypedDictionary(T.STRING, T.INT, new Map(entries))),

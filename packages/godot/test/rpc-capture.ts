@@ -49,7 +49,17 @@ export const OUR_CALLS: readonly (RemoteCall & { label: string; wide?: boolean }
   { label: 'nil', node: OUR_CACHE_ID, method: id('alpha'), args: [null] },
   { label: 'array', node: OUR_CACHE_ID, method: id('alpha'), args: [[1, 'a', 2.5]] },
   { label: 'typed_array', node: OUR_CACHE_ID, method: id('alpha'), args: [new TypedArray(VariantType.INT, [1, 2])] },
-  { label: 'dictionary', node: OUR_CACHE_ID, method: id('alpha'), args: [new Map<unknown, unknown>([['k', new Vector3(1, 2, 3)], [2, [true]]])] },
+  {
+    label: 'dictionary',
+    node: OUR_CACHE_ID,
+    method: id('alpha'),
+    args: [
+      new Map<unknown, unknown>([
+        ['k', new Vector3(1, 2, 3)],
+        [2, [true]],
+      ]),
+    ],
+  },
   { label: 'object', node: OUR_CACHE_ID, method: id('alpha'), args: [{ hp: 100, name: 'x' }] },
   { label: 'bytes', node: OUR_CACHE_ID, method: id('bytes'), args: [Uint8Array.of(9, 8, 7)] },
   { label: 'move', node: OUR_CACHE_ID, method: id('move'), args: [new Vector2(1.5, 2), new Vector2(-1, 0), 44] },

@@ -61,7 +61,15 @@ const CLIENT_CALLS: Record<string, [method: string, args: unknown[]]> = {
   color: ['alpha', [new Color(1, 0.5, 0.25, 1)]],
   array: ['alpha', [[1, 'a', float(2.5)]]],
   typed_array: ['alpha', [new TypedArray(VariantType.INT, [1, 2])]],
-  dictionary: ['alpha', [new Map<unknown, unknown>([['k', new Vector3(1, 2, 3)], [2, [true]]])]],
+  dictionary: [
+    'alpha',
+    [
+      new Map<unknown, unknown>([
+        ['k', new Vector3(1, 2, 3)],
+        [2, [true]],
+      ]),
+    ],
+  ],
   int32s: ['alpha', [Int32Array.of(1, -2)]],
   // An empty PackedByteArray alone goes as "no arguments": Godot's receiver then calls bytes() with none.
   bytes_empty: ['bytes', []],

@@ -38,7 +38,11 @@ const outcomes = JSON.parse(readFileSync(resolve(FIXTURES_DIR, 'decode-cases.jso
 function withObjectIds(value: unknown, ids: string[]): unknown {
   if (value instanceof EncodedObjectAsID) return new EncodedObjectAsID(BigInt(ids.shift() ?? '0'))
   if (Array.isArray(value)) return value.map((v) => withObjectIds(v, ids))
-  if (value instanceof TypedArray) return new TypedArray(value.elementType, value.items.map((v) => withObjectIds(v, ids)))
+  if (value instanceof TypedArray)
+    return new TypedArray(
+      value.elementType,
+      value.items.map((v) => withObjectIds(v, ids)),
+    )
   return value
 }
 

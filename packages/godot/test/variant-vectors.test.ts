@@ -19,7 +19,7 @@ describe('Godot 4 Variant vectors', () => {
     expect(vectors.length).toBeGreaterThan(140)
   })
 
-  it.each(vectors.map((v) => [v.name, v] as const))('%s: decodes to the expected value and encodes to Godot\'s bytes', (_name, entry) => {
+  it.each(vectors.map((v) => [v.name, v] as const))("%s: decodes to the expected value and encodes to Godot's bytes", (_name, entry) => {
     const expected = expectedValue(entry)
     expect(expected, `no expected value for ${entry.name} in test/expected.ts`).not.toBeUndefined()
     const bytes = unhex(entry.hex)

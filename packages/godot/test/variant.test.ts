@@ -99,13 +99,29 @@ describe('decodeVariant: numbers', () => {
 describe('encodeVariant: containers and strings', () => {
   it('sends plain objects as Dictionaries with String keys, like a Map', () => {
     const object = bytesOf({ a: 1, b: 'x' })
-    expect(object).toBe(bytesOf(new Map<string, unknown>([['a', 1], ['b', 'x']])))
-    expect(decoded(object)).toEqual(new Map<string, unknown>([['a', 1], ['b', 'x']]))
+    expect(object).toBe(
+      bytesOf(
+        new Map<string, unknown>([
+          ['a', 1],
+          ['b', 'x'],
+        ]),
+      ),
+    )
+    expect(decoded(object)).toEqual(
+      new Map<string, unknown>([
+        ['a', 1],
+        ['b', 'x'],
+      ]),
+    )
     expect(bytesOf(Object.assign(Object.create(null) as object, { k: 1 }))).toBe(bytesOf({ k: 1 }))
   })
 
   it('keeps Map keys of any type, in order', () => {
-    const map = new Map<unknown, unknown>([[new Vector2(1, 2), 'v'], [null, 1], [2, [true]]])
+    const map = new Map<unknown, unknown>([
+      [new Vector2(1, 2), 'v'],
+      [null, 1],
+      [2, [true]],
+    ])
     expect(decoded(bytesOf(map))).toEqual(map)
   })
 
@@ -263,7 +279,10 @@ describe('decodeVariant', () => {
 describe('godotVarCodec', () => {
   it('is the Variant codec under the name "godot"', () => {
     expect(godotVarCodec.name).toBe('godot')
-    const value = new Map<unknown, unknown>([['pos', new Vector2(1, 2)], ['hp', 100]])
+    const value = new Map<unknown, unknown>([
+      ['pos', new Vector2(1, 2)],
+      ['hp', 100],
+    ])
     const encoded = godotVarCodec.encode(value, 1024)
     expect(encoded.ok).toBe(true)
     if (encoded.ok) expect(godotVarCodec.decode(encoded.bytes)).toEqual({ ok: true, value })

@@ -1,3 +1,4 @@
+import { sweepSilence } from './silence.js'
 import { ErrorCode, Queue, WebSocketPeer, WebSocketState, type InboxEntry, type Packet, type PeerSink, type SocketDriver } from '@wsmp/client'
 
 /** The shared empty inbox and queue of accepted connections that have not used theirs (never written to). */
@@ -14,9 +15,9 @@ const NO_PACKETS = new Queue<Packet>()
 export class AcceptedPeer extends WebSocketPeer {
   /** What the client sent lately against the rate limits (made at its first message). */
   _bucket: { at: number; packets: number; bytes: number } | null = null
-  /** `bytesRead` of the socket at the last silence sweep, and how many sweeps in a row found it unchanged. */
-  private _readMark = 0
-  private _silentSweeps = 0
+  /** The silence watch's marks (see sweepSilence). */
+  _readMark = 0
+  _silentSweeps = 0
 
   constructor(socket: unknown, driver: SocketDriver, requestedUrl: string, template: WebSocketPeer, sink: PeerSink) {
     super()
@@ -33,24 +34,16 @@ export class AcceptedPeer extends WebSocketPeer {
   }
 
   /**
-   * @internal One sweep of the server's silence watch (see `peerTimeout`): true when nothing was
-   * read from this connection for `sweeps` sweeps in a row — the peer is gone. A silent peer is
-   * pinged (its pong is read, and counts). A connection the server stopped reading (backpressure)
-   * is not silent, and one whose driver cannot tell is never gone.
+   * @internal One sweep of the server's silence watch (see `peerTimeout` and sweepSilence): true
+   * when the connection is gone; a silent one is pinged. One whose driver cannot tell is never gone.
    */
-  _silentFor(sweeps: number): boolean {
+  _silentSweep(): boolean {
     const driver = this._driver
     const socket = this._socket
     if (!driver.bytesRead || socket === null) return false
-    const read = driver.bytesRead(socket)
-    if (read !== this._readMark || this._paused) {
-      this._readMark = read
-      this._silentSweeps = 0
-      return false
-    }
-    if (++this._silentSweeps >= sweeps) return true
-    driver.ping?.(socket)
-    return false
+    const verdict = sweepSilence(this, driver.bytesRead(socket), this._paused)
+    if (verdict === 'silent') driver.ping?.(socket)
+    return verdict === 'gone'
   }
 
   protected override _entries(): InboxEntry[] {

@@ -9,7 +9,6 @@ import {
   FrameKind,
   RAW_OVERHEAD,
   SceneAuth,
-  SysCommand,
   TARGET_PEER_SERVER,
   TransferMode,
   WebSocketPeer,
@@ -18,7 +17,6 @@ import {
   decodeSceneFrame,
   encodeIdMessage,
   encodeRawPacket,
-  encodeSysCommand,
   rewriteSysPeer,
   type PeerRole,
   type PeerSink,
@@ -31,6 +29,7 @@ import { AcceptedPeer } from './accepted-peer.js'
 import { Acceptor } from './acceptor.js'
 import { Announcements } from './announcements.js'
 import { ServerSocketDriver, serverSocketDriver } from './server-socket.js'
+import { SILENT_SWEEPS, SWEEPS_PER_TIMEOUT } from './silence.js'
 import type { WebSocketMultiplayerPeer } from './websocket-multiplayer-peer.js'
 
 /** How long a slow peer closed for "outbound buffer full" gets to finish the close handshake. */
@@ -41,14 +40,6 @@ const SLOW_PEER_CLOSE_GRACE_MS = 1000
  * bytes (64 KiB by default) in this time cannot keep up; one reading at 1 MB/s drains it in 64 ms.
  */
 const SLOW_RECEIVER_MS = 1000
-/**
- * Silence sweeps per `peerTimeout`; a peer found silent at SILENT_SWEEPS of them in a row (pinged
- * at each) is gone. With 5 and 3 it is dropped between ⅗ and ⅘ of `peerTimeout` after it went
- * silent (9–12 s by default): within `peerTimeout` even when timers run late and the application
- * polls its `peer_disconnected` a tick later (with 4 sweeps the worst case was `peerTimeout` itself).
- */
-const SWEEPS_PER_TIMEOUT = 5
-const SILENT_SWEEPS = 3
 
 /** Adds one connection's counters into a running total. */
 export function addStats(into: PeerStats, from: PeerStats): void {
@@ -152,7 +143,7 @@ export class ServerRole implements PeerRole, PeerSink {
   private _sweepSilent(seconds: number): void {
     for (const peers of [this._peers, this._pending]) {
       for (const peer of peers.values()) {
-        if (!peer._silentFor(SILENT_SWEEPS)) continue
+        if (!peer._silentSweep()) continue
         this._owner._warn(`peer ${peer._id}: nothing heard at ${SILENT_SWEEPS} sweeps in a row, one every ${seconds / SWEEPS_PER_TIMEOUT} s (peerTimeout ${seconds} s), not even a pong; dropping it`)
         peer.close(-1)
       }

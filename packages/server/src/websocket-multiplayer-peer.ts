@@ -1,7 +1,6 @@
 import * as http from 'node:http'
 import * as https from 'node:https'
 import {
-  CloseCode,
   ConnectionStatus,
   ErrorCode,
   TARGET_PEER_SERVER,
@@ -184,7 +183,7 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
 
   /**
    * The packets a client may send per second (a token bucket holding one second's worth, so bursts
-   * up to it pass); a client over it is disconnected with {@link CloseCode.RATE_LIMITED} (4008,
+   * up to it pass); a client over it is disconnected with `CloseCode.RATE_LIMITED` (4008,
    * "rate limit"). Default 10,000 ({@link DEFAULT_MAX_PACKETS_PER_SECOND}): far above any game's
    * tick rate, it stops floods that would take the server's CPU. 0 turns the limit off.
    */
@@ -198,7 +197,7 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
 
   /**
    * The bytes a client may send per second (message payloads; a token bucket holding one second's
-   * worth); a client over it is disconnected with {@link CloseCode.RATE_LIMITED}. Default 16 MiB
+   * worth); a client over it is disconnected with `CloseCode.RATE_LIMITED`. Default 16 MiB
    * ({@link DEFAULT_MAX_BYTES_PER_SECOND}). 0 turns the limit off.
    */
   get maxBytesPerSecond(): number {

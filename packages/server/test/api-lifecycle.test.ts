@@ -321,7 +321,7 @@ describe('disconnectPeer', () => {
     await waitFor(() => serverLog.includes(`peer_disconnected ${id}`), [server], 'the server to see it')
   })
 
-  it('on a client, with force: DISCONNECTED at once; server_disconnected at the next poll, as Godot\'s SceneMultiplayer says', async () => {
+  it("on a client, with force: DISCONNECTED at once; server_disconnected at the next poll, as Godot's SceneMultiplayer says", async () => {
     const { server, url } = await startServer()
     const c = await connectClient(url, {}, [server])
     const id = c.getUniqueId()

@@ -105,7 +105,7 @@ describe('the script-tag bundle (wsmp.min.js)', () => {
     }
   })
 
-  it("exposes the global WSMP with every export of @wsmp/client but the wire plumbing, enums intact", () => {
+  it('exposes the global WSMP with every export of @wsmp/client but the wire plumbing, enums intact', () => {
     const WSMP = loadIife()
     const api = Object.keys(client).filter((name) => !WIRE_PLUMBING.has(name))
     expect(Object.keys(Object.getPrototypeOf(WSMP)).sort()).toEqual(api.sort())

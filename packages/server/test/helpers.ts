@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http'
-import { createServer as createTcpServer, type AddressInfo } from 'node:net'
+import { createServer as createTcpServer, connect as tcpConnect, type AddressInfo, type Socket } from 'node:net'
 import { WebSocket as WsClient, WebSocketServer as WsServer } from 'ws'
 import { WebSocketMultiplayerPeer, ConnectionStatus, ErrorCode, type ServerPeerOptions, type WebSocketMultiplayerPeerOptions } from '@wsmp/server'
 
@@ -221,4 +221,34 @@ export async function deadPort(): Promise<number> {
 export async function admitted(server: WebSocketMultiplayerPeer, ids: number[]): Promise<void> {
   await waitFor(() => ids.every((id) => server.getPeer(id) !== null), [server], `admission of ${ids.join(', ')}`)
   server.poll()
+}
+
+/**
+ * A TCP relay between a client and the server that can go silent: `cut()` stops carrying bytes
+ * both ways without closing either side, as a pulled cable or a frozen process does.
+ */
+export async function silentableRelay(port: number): Promise<{ port: number; cut(): void; close(): void }> {
+  let carrying = true
+  const sockets: Socket[] = []
+  const relay = createTcpServer((inbound: Socket) => {
+    const outbound = tcpConnect(port, '127.0.0.1')
+    sockets.push(inbound, outbound)
+    inbound.on('data', (chunk) => carrying && outbound.write(chunk))
+    outbound.on('data', (chunk) => carrying && inbound.write(chunk))
+    inbound.on('error', () => {})
+    outbound.on('error', () => {})
+  })
+  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', () => resolve()))
+  const close = (): void => {
+    for (const socket of sockets) socket.destroy()
+    relay.close()
+  }
+  onCleanup(close)
+  return {
+    port: (relay.address() as AddressInfo).port,
+    cut: () => {
+      carrying = false
+    },
+    close,
+  }
 }

@@ -2,7 +2,6 @@
 // per-client rate limits (close 4008), the silence watch (peerTimeout) that drops ghosts, and
 // warnings rate-limited per kind. Real sockets on 127.0.0.1; a TCP relay stands in for a cable
 // that stops carrying anything without a FIN.
-import { createServer as createTcpServer, connect as tcpConnect, type AddressInfo, type Socket } from 'node:net'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { WebSocket as WsClient } from 'ws'
 import {
@@ -16,7 +15,7 @@ import {
   LogLimiter,
   WebSocketMultiplayerPeer,
 } from '@wsmp/server'
-import { closeEverything, connectClient, onCleanup, rawClient, startServer, waitFor } from './helpers.js'
+import { closeEverything, connectClient, onCleanup, rawClient, silentableRelay, startServer, waitFor } from './helpers.js'
 
 afterEach(() => closeEverything())
 
@@ -172,34 +171,6 @@ describe('rate limits', () => {
     expect(client.closed).toBeNull()
   })
 })
-
-/**
- * A TCP relay between a client and the server that can go silent: `cut()` stops carrying bytes
- * both ways without closing either side, as a pulled cable or a frozen process does.
- */
-async function silentableRelay(port: number): Promise<{ port: number; cut(): void }> {
-  let carrying = true
-  const sockets: Socket[] = []
-  const relay = createTcpServer((inbound) => {
-    const outbound = tcpConnect(port, '127.0.0.1')
-    sockets.push(inbound, outbound)
-    inbound.on('data', (chunk) => carrying && outbound.write(chunk))
-    outbound.on('data', (chunk) => carrying && inbound.write(chunk))
-    inbound.on('error', () => {})
-    outbound.on('error', () => {})
-  })
-  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', () => resolve()))
-  onCleanup(() => {
-    for (const socket of sockets) socket.destroy()
-    relay.close()
-  })
-  return {
-    port: (relay.address() as AddressInfo).port,
-    cut: () => {
-      carrying = false
-    },
-  }
-}
 
 describe('peerTimeout: ghosts', () => {
   it('drops a client that went silent without a FIN within peerTimeout: peer_disconnected, DEL_PEER to the others', async () => {
