@@ -61,7 +61,8 @@ describe('4. join storm', () => {
     if (!done) return
     await until(
       () => (server.latest()?.peers ?? 0) >= COUNT,
-      () => `the server to count ${COUNT} peers (${server.latest()?.peers})`,
+      () =>
+        `the server to count ${COUNT} peers (its last figures, at ${server.latest()?.t} ms, count ${server.latest()?.peers}; the process ${server.alive() ? 'runs' : `exited: code ${server.child.exitCode}, signal ${server.child.signalCode}`}; it printed: ${server.lines.slice(-8).join(' | ')})`,
       20_000,
     )
     const full = await server.stats(true)

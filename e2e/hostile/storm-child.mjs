@@ -2,6 +2,9 @@
 // `count` raw TCP WebSocket connections to 127.0.0.1:`port`, opened as fast as this process can
 // (at most `inFlight` handshakes at once; default: all), each counted as admitted when its 4-byte
 // id arrives; everything after the id (the roster, announcements) is read and thrown away unparsed.
+// Not parsing, they cannot answer the server's pings: instead every admitted connection sends an
+// unsolicited pong every 2 s (RFC 6455 §5.5.3: a unidirectional heartbeat), so the server's silence
+// watch (peerTimeout) hears from it, as it would from a real client answering its pings.
 // Config: one JSON argument {port, count, inFlight?, path?}. IPC out: 'started', 'progress'
 // {opened, admitted, failed, t} every 250 ms, 'admitted' {admitted, failed, ms, slowestMs} once every
 // connection got its id or failed, 'left' {ms} after the 'leave' command closed them all.
@@ -20,6 +23,13 @@ const send = (msg) => {
 }
 
 const sockets = []
+/** Connections that got their id: they send the heartbeat. */
+const admittedSockets = []
+/** A masked, empty pong frame. */
+const pong = Buffer.from([0x8a, 0x80, 0, 0, 0, 0])
+const heartbeat = setInterval(() => {
+  for (const socket of admittedSockets) if (!socket.destroyed) socket.write(pong)
+}, 2000)
 let opened = 0
 let admitted = 0
 let failed = 0
@@ -80,6 +90,7 @@ function open() {
       state = 2
       const ok = buffer[0] === 0x82 && buffer[1] === 4
       buffer = Buffer.alloc(0)
+      if (ok) admittedSockets.push(socket)
       settle(ok, ok ? '' : 'not an id')
     }
   })
@@ -95,6 +106,7 @@ function open() {
 process.on('message', (msg) => {
   if (msg.cmd === 'leave') {
     const at = performance.now()
+    clearInterval(heartbeat)
     for (const socket of sockets) socket.destroy()
     send({ type: 'left', ms: Math.round(performance.now() - at) })
   }
