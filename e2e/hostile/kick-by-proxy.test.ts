@@ -34,7 +34,8 @@ describe('2. kick-by-proxy', () => {
     const attacker = await RawWs.connect(server.url)
     // The attacker's announcement reaches the victim first.
     await until(() => victim.messages.some((m) => m[0] === 0x07 && m[1] === 0x01 && m.readInt32LE(2) === attacker.id), 'the victim to hear of the attacker')
-    const COUNT = 6000
+    // 8 s of relays at the victim's rate: long past what the kernel's socket buffers hold (~5 MB here).
+    const COUNT = 8000
     const SIZE = 1000
     const baseline = await server.stats(true)
     victim.meter(RATE)
