@@ -161,6 +161,12 @@ export class ServerSocketDriver extends NodeSocketDriver {
     return (socket as Socket)._socket?.bytesRead ?? 0
   }
 
+  bytesTaken(socket: WsSocket): number {
+    const tcp = (socket as Socket)._socket
+    // Node's bytesWritten counts what is still in the socket's own buffer too.
+    return tcp ? (tcp.bytesWritten ?? 0) - tcp.writableLength : 0
+  }
+
   ping(socket: WsSocket): void {
     if (socket.readyState === 1) socket.ping()
   }
