@@ -45,6 +45,7 @@ export interface TcpSocket {
   writableCorked: number
   writableNeedDrain?: boolean
   bytesRead?: number
+  bytesWritten?: number
   destroyed: boolean
   setNoDelay(enabled?: boolean): unknown
   once(event: 'drain', listener: () => void): unknown

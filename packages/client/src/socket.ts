@@ -63,6 +63,8 @@ export interface SocketDriver<S = unknown> {
   watchDrain?(socket: S, done: () => void): void
   /** Bytes read from the socket so far, control frames included: how a server tells a silent peer. */
   bytesRead?(socket: S): number
+  /** Bytes the system has taken from the socket's buffers so far: how a server tells a receiver that drains. */
+  bytesTaken?(socket: S): number
   /** Sends a ping (answered by a pong that `bytesRead` counts). */
   ping?(socket: S): void
 }

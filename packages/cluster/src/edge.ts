@@ -8,6 +8,7 @@ import {
   Acceptor,
   CloseCode,
   DEFAULT_PEER_TIMEOUT,
+  LISTEN_BACKLOG,
   SILENT_SWEEPS,
   SWEEPS_PER_TIMEOUT,
   ServerSocketDriver,
@@ -327,7 +328,7 @@ export class RedisEdge {
         await new Promise<void>((resolve, reject) => {
           const onError = (err: NodeJS.ErrnoException): void => reject(listenError(err, bind, port))
           http.once('error', onError)
-          http.listen(port, bind === '*' ? undefined : bind, () => {
+          http.listen({ port, host: bind === '*' ? undefined : bind, backlog: LISTEN_BACKLOG }, () => {
             http.off('error', onError)
             http.on('error', (err) => instance?._warn('http', `server error: ${err.message}`))
             resolve()

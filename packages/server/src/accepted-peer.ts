@@ -46,6 +46,12 @@ export class AcceptedPeer extends WebSocketPeer {
     return verdict === 'gone'
   }
 
+  /** @internal The bytes the socket under this connection has taken so far (-1 where the driver cannot tell). */
+  _bytesTaken(): number {
+    const socket = this._socket
+    return socket !== null && this._driver.bytesTaken ? this._driver.bytesTaken(socket) : -1
+  }
+
   protected override _entries(): InboxEntry[] {
     if (this._inbox === NO_ENTRIES) this._inbox = []
     return this._inbox

@@ -1,8 +1,9 @@
 import * as http from 'node:http'
 import * as https from 'node:https'
 import type { Duplex } from 'node:stream'
-import type { WsSocket } from '@wsmp/client/node'
+import type { TcpSocket, WsSocket } from '@wsmp/client/node'
 import { WebSocketServer } from 'ws'
+import { corkForTurn } from './server-socket.js'
 import type { HandshakeRequest, WebSocketMultiplayerPeer } from './websocket-multiplayer-peer.js'
 
 
@@ -300,7 +301,11 @@ export class Acceptor {
         maxPayload,
         handleProtocols: (_offered, req) => (req as TrackedRequest)[kProtocol] ?? false,
       })
-      wss.on('headers', (headers) => headers.push(...owner.handshakeHeaders))
+      wss.on('headers', (headers, req) => {
+        headers.push(...owner.handshakeHeaders)
+        // ws writes the 101 response next, and the id follows at once: one write for both.
+        corkForTurn(req.socket as unknown as TcpSocket)
+      })
       this._wss = wss
       this._wssMaxPayload = maxPayload
     }

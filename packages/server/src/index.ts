@@ -6,6 +6,7 @@ export {
   DEFAULT_MAX_PACKETS_PER_SECOND,
   DEFAULT_MAX_PEERS,
   DEFAULT_PEER_TIMEOUT,
+  LISTEN_BACKLOG,
   WebSocketMultiplayerPeer,
   type HandshakeAcceptance,
   type HandshakeHook,

@@ -35,11 +35,22 @@ import type { WebSocketMultiplayerPeer } from './websocket-multiplayer-peer.js'
 /** How long a slow peer closed for "outbound buffer full" gets to finish the close handshake. */
 const SLOW_PEER_CLOSE_GRACE_MS = 1000
 /**
- * How long relays may wait for a receiver's outbound buffer to drain before the receiver counts as
- * a slow consumer and is disconnected (4000). A receiver that takes less than `outboundBufferSize`
- * bytes (64 KiB by default) in this time cannot keep up; one reading at 1 MB/s drains it in 64 ms.
+ * How often relays waiting for a receiver's outbound buffer check that it drains. A receiver whose
+ * socket took less than {@link MIN_RECEIVER_PROGRESS} bytes over the last two checks is a slow
+ * consumer and is disconnected (4000); senders to it wait meanwhile. Two checks, not one: Linux
+ * wakes a writer only once a third of the socket's send buffer (autotuned up to 4 MiB) is free, so
+ * even a receiver reading at 1 MB/s can leave its socket taking nothing for over a second.
  */
 const SLOW_RECEIVER_MS = 1000
+/** Bytes a receiver's socket must take over two SLOW_RECEIVER_MS checks (or `outboundBufferSize`, if larger). */
+const MIN_RECEIVER_PROGRESS = 64 * 1024
+
+/** Relays waiting for one receiver: per sender, in order; the receiver's next check; what its socket took at the last checks. */
+interface Waiting {
+  senders: Map<WebSocketPeer, Uint8Array[]>
+  timer: ReturnType<typeof setTimeout>
+  taken: number[]
+}
 
 /** Adds one connection's counters into a running total. */
 export function addStats(into: PeerStats, from: PeerStats): void {
@@ -79,9 +90,9 @@ export class ServerRole implements PeerRole, PeerSink {
   })
   /**
    * Relayed frames waiting for a receiver's outbound buffer to drain: per receiver, per sender, in
-   * order; each such sender is not read meanwhile (see _relayTo). With the time the wait began.
+   * order; each such sender is not read meanwhile (see _relayTo).
    */
-  private readonly _waiting = new Map<WebSocketPeer, { senders: Map<WebSocketPeer, Uint8Array[]>; timer: ReturnType<typeof setTimeout> }>()
+  private readonly _waiting = new Map<AcceptedPeer, Waiting>()
   private readonly _auth: SceneAuth
   private _closed = false
   /** The silence watch's timer (see watchSilence). */
@@ -418,14 +429,14 @@ export class ServerRole implements PeerRole, PeerSink {
    * waiting, every sender's relays to it wait behind them, in order. A receiver that does not
    * drain within SLOW_RECEIVER_MS is a slow consumer and is disconnected (4000).
    */
-  private _relayTo(dest: WebSocketPeer, frame: Uint8Array, sender: WebSocketPeer): void {
+  private _relayTo(dest: AcceptedPeer, frame: Uint8Array, sender: WebSocketPeer): void {
     let waiting = this._waiting.get(dest)
     if (waiting === undefined) {
       if (dest._fits(frame.length)) {
         dest._sendPacket(frame, TransferMode.RELIABLE)
         return
       }
-      waiting = { senders: new Map(), timer: setTimeout(() => this._slowReceiver(dest), SLOW_RECEIVER_MS) }
+      waiting = { senders: new Map(), timer: setTimeout(() => this._slowReceiver(dest), SLOW_RECEIVER_MS), taken: [dest._bytesTaken()] }
       waiting.timer.unref()
       this._waiting.set(dest, waiting)
       dest._watchDrain()
@@ -442,7 +453,7 @@ export class ServerRole implements PeerRole, PeerSink {
 
   /** A receiver drained: the relays waiting for it go, sender by sender, as far as they fit. */
   onDrain(dest: WebSocketPeer): void {
-    const waiting = this._waiting.get(dest)
+    const waiting = this._waiting.get(dest as AcceptedPeer)
     if (waiting === undefined) return
     for (const [sender, frames] of waiting.senders) {
       while (frames.length > 0 && dest._fits((frames[0] as Uint8Array).length)) dest._sendPacket(frames.shift() as Uint8Array, TransferMode.RELIABLE)
@@ -454,14 +465,14 @@ export class ServerRole implements PeerRole, PeerSink {
       this._resume(sender)
     }
     clearTimeout(waiting.timer)
-    this._waiting.delete(dest)
+    this._waiting.delete(dest as AcceptedPeer)
   }
 
   /** Ends `dest`'s wait (it left, or it was cut as a slow consumer): its senders are read again. */
   private _endWait(dest: WebSocketPeer): void {
-    const waiting = this._waiting.get(dest)
+    const waiting = this._waiting.get(dest as AcceptedPeer)
     if (waiting === undefined) return
-    this._waiting.delete(dest)
+    this._waiting.delete(dest as AcceptedPeer)
     clearTimeout(waiting.timer)
     for (const sender of waiting.senders.keys()) this._resume(sender)
   }
@@ -471,13 +482,32 @@ export class ServerRole implements PeerRole, PeerSink {
     sender._updateReading()
   }
 
-  /** Relays waited SLOW_RECEIVER_MS for `dest` to drain: a slow consumer, cut as one. */
-  private _slowReceiver(dest: WebSocketPeer): void {
+  /**
+   * A check of a receiver relays wait for (every SLOW_RECEIVER_MS): it goes on waiting while its
+   * socket took at least MIN_RECEIVER_PROGRESS bytes (or `outboundBufferSize`) over the last two
+   * checks; otherwise it is a slow consumer, cut as one. Where the driver cannot tell what the
+   * socket took, one check without a drain is enough.
+   */
+  private _slowReceiver(dest: AcceptedPeer): void {
     const waiting = this._waiting.get(dest)
     if (waiting === undefined) return
+    const taken = dest._bytesTaken()
+    const marks = waiting.taken
+    marks.push(taken)
+    if (taken >= 0 && marks.length === 2) return this._recheckReceiver(dest, waiting)
+    if (taken >= 0) {
+      const progress = taken - (marks.shift() as number)
+      if (progress >= Math.max(MIN_RECEIVER_PROGRESS, dest.outboundBufferSize)) return this._recheckReceiver(dest, waiting)
+    }
     let frames = 0
     for (const list of waiting.senders.values()) frames += list.length
-    this._cutSlow(dest, `relays waited ${SLOW_RECEIVER_MS} ms for its outbound buffer (${frames} frames)`)
+    const seconds = ((marks.length - 1) * SLOW_RECEIVER_MS) / 1000
+    this._cutSlow(dest, `relays waited for its outbound buffer (${frames} frames), and its socket took ${taken < 0 ? 'nothing' : `under ${Math.max(MIN_RECEIVER_PROGRESS, dest.outboundBufferSize)} bytes`} in ${seconds || 1} s`)
+  }
+
+  private _recheckReceiver(dest: AcceptedPeer, waiting: Waiting): void {
+    waiting.timer = setTimeout(() => this._slowReceiver(dest), SLOW_RECEIVER_MS)
+    waiting.timer.unref()
   }
 
   /** Announcements (see Announcements): the server's own frames; a peer without room is cut. */

@@ -86,6 +86,20 @@ function canWriteFrame(socket: Socket): boolean {
 }
 
 /** Hands what `tcp` has corked so far to the system, keeping the batch open. */
+/**
+ * Corks `tcp` until the current callback returns (see flushCorked). Also how an upgrade's 101
+ * response and the id that follows it leave in one write (Acceptor).
+ */
+export function corkForTurn(tcp: TcpSocket): void {
+  if (tcp.writableCorked !== 0) return
+  tcp.cork()
+  corked.push(tcp)
+  if (!flushScheduled) {
+    flushScheduled = true
+    process.nextTick(flushCorked)
+  }
+}
+
 function offerBatch(tcp: TcpSocket): void {
   if (tcp.writableCorked === 0) return
   tcp.uncork()
@@ -119,7 +133,7 @@ export class ServerSocketDriver extends NodeSocketDriver {
       super.send(socket, data, binary)
       return
     }
-    this._cork(tcp)
+    corkForTurn(tcp)
     if (data === sharedFrame && canWriteFrame(s)) tcp.write((sharedWire ??= wireFrame(data)))
     else super.send(socket, data, binary)
     if (tcp.writableLength >= FLUSH_AT) offerBatch(tcp)
@@ -133,7 +147,7 @@ export class ServerSocketDriver extends NodeSocketDriver {
       for (const payload of payloads()) this.send(socket, payload, true)
       return
     }
-    this._cork(tcp)
+    corkForTurn(tcp)
     tcp.write(wire)
     if (tcp.writableLength >= FLUSH_AT) offerBatch(tcp)
   }
@@ -146,19 +160,16 @@ export class ServerSocketDriver extends NodeSocketDriver {
     return socket.bufferedAmount + size <= limit
   }
 
-  /** Corks `tcp` until the current callback returns (see flushCorked). */
-  private _cork(tcp: TcpSocket): void {
-    if (tcp.writableCorked !== 0) return
-    tcp.cork()
-    corked.push(tcp)
-    if (!flushScheduled) {
-      flushScheduled = true
-      process.nextTick(flushCorked)
-    }
-  }
+
 
   bytesRead(socket: WsSocket): number {
     return (socket as Socket)._socket?.bytesRead ?? 0
+  }
+
+  bytesTaken(socket: WsSocket): number {
+    const tcp = (socket as Socket)._socket
+    // Node's bytesWritten counts what is still in the socket's own buffer too.
+    return tcp ? (tcp.bytesWritten ?? 0) - tcp.writableLength : 0
   }
 
   ping(socket: WsSocket): void {

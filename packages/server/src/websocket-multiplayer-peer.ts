@@ -12,6 +12,13 @@ import { normalizeOrigin } from './acceptor.js'
 import { LogLimiter } from './log-limiter.js'
 import { ServerRole } from './server-role.js'
 
+/**
+ * The queue of TCP connections the system accepts before the server takes them (the system caps
+ * it: Linux's `net.core.somaxconn`, 4096 today). Node's default, 511, overflows in a join storm,
+ * and a client whose SYN was dropped retries only after 1, 3, 7 … s.
+ */
+export const LISTEN_BACKLOG = 4096
+
 /** Default {@link WebSocketMultiplayerPeer.maxPeers}: connections served at once. */
 export const DEFAULT_MAX_PEERS = 10_000
 /** Default {@link WebSocketMultiplayerPeer.peerTimeout}, in seconds. */
@@ -314,8 +321,7 @@ export class WebSocketMultiplayerPeer extends ClientMultiplayerPeer {
       server.once('listening', onListening)
       server.once('close', onClose)
       try {
-        if (bindAddress === '*') server.listen(port)
-        else server.listen(port, bindAddress)
+        server.listen({ port, host: bindAddress === '*' ? undefined : bindAddress, backlog: LISTEN_BACKLOG })
       } catch (err) {
         onError(err as NodeJS.ErrnoException)
       }

@@ -2,7 +2,7 @@ import * as http from 'node:http'
 import * as net from 'node:net'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { WebSocket as WsClient } from 'ws'
-import { ConnectionStatus, ErrorCode, WebSocketMultiplayerPeer } from '@wsmp/server'
+import { ConnectionStatus, ErrorCode, LISTEN_BACKLOG, WebSocketMultiplayerPeer } from '@wsmp/server'
 import { admitted, bytes, closeEverything, connectClient, drain, onCleanup, plainServer, rawClient, record, startServer, toHex, track, waitFor } from './helpers.js'
 
 afterEach(() => {
@@ -138,11 +138,12 @@ describe('bindAddress', () => {
   it("'*' (the default) listens on every interface: no host is given to listen()", async () => {
     // Listening on every interface for real would expose the test server; check what is asked of
     // Node and redirect the actual bind to loopback.
-    const original = net.Server.prototype.listen as (this: net.Server, port: number, host: string) => net.Server
-    const calls: unknown[][] = []
+    const original = net.Server.prototype.listen as (this: net.Server, options: net.ListenOptions) => net.Server
+    const calls: net.ListenOptions[] = []
     vi.spyOn(net.Server.prototype, 'listen').mockImplementation(function (this: net.Server, ...args: unknown[]) {
-      calls.push(args)
-      return original.call(this, args[0] as number, '127.0.0.1')
+      const options = args[0] as net.ListenOptions
+      calls.push(options)
+      return original.call(this, { ...options, host: '127.0.0.1' })
     } as typeof net.Server.prototype.listen)
     const server = track(new WebSocketMultiplayerPeer({ logger: null }))
     expect(await server.createServer(0)).toBe(ErrorCode.OK)
@@ -150,8 +151,15 @@ describe('bindAddress', () => {
     expect(await server.createServer(0, '*')).toBe(ErrorCode.OK)
     server.close()
     expect(await server.createServer(0, '127.0.0.1')).toBe(ErrorCode.OK)
-    // Node listens on :: (dual-stack, IPv4 and IPv6) when no host is given.
-    expect(calls).toEqual([[0], [0], [0, '127.0.0.1']])
+    // Node listens on :: (dual-stack, IPv4 and IPv6) when no host is given. The backlog is
+    // raised from Node's 511 (join storms).
+    expect(calls.map((c) => c.host)).toEqual([undefined, undefined, '127.0.0.1'])
+    expect(calls.map((c) => [c.port, c.backlog])).toEqual([
+      [0, LISTEN_BACKLOG],
+      [0, LISTEN_BACKLOG],
+      [0, LISTEN_BACKLOG],
+    ])
+    expect(LISTEN_BACKLOG).toBe(4096)
   })
 
   it('an explicit address is used: ::1 serves IPv6 loopback', async () => {
