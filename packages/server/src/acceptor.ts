@@ -257,6 +257,11 @@ export class Acceptor {
       })
   }
 
+  /** Connections that have not completed their upgrade yet: TCP connections of our own server, and upgrades handed to `ws`. */
+  pending(): number {
+    return this._handshaking.size + this._upgrading
+  }
+
   /** At `maxPeers` (counting those in their upgrade): new upgrades get 503. */
   private _full(): boolean {
     return this._connections() + this._upgrading >= this._owner.maxPeers

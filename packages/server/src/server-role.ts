@@ -87,6 +87,7 @@ export class ServerRole implements PeerRole, PeerSink {
   private readonly _announcements = new Announcements({
     peers: this._peers,
     deliver: (peer, wire, payloads) => this._deliverBatch(peer, wire, payloads),
+    admitting: () => this._acceptor?.pending() ?? 0,
   })
   /**
    * Relayed frames waiting for a receiver's outbound buffer to drain: per receiver, per sender, in
