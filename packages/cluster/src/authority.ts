@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis'
 import { createNanoEvents, type Emitter } from 'nanoevents'
-import { ConnectionStatus, DrainRechecks, ServerRole, ServerSocketDriver, type SocketDriver, type WebSocketMultiplayerPeer, type WebSocketPeer } from '@wsmp/server'
+import { CloseCode, ConnectionStatus, DrainRechecks, ServerRole, ServerSocketDriver, type SocketDriver, type WebSocketMultiplayerPeer, type WebSocketPeer } from '@wsmp/server'
 import {
   LOCK_REFRESH,
   LOCK_RELEASE,
@@ -486,9 +486,12 @@ export class RedisAuthority {
         const url = r.str()
         const socket = new RemoteSocket(link, client, address, port, protocol)
         link.clients.set(client, socket)
-        const peer = this._closed ? null : this._role.acceptRemote(socket, clusterDriver, url)
+        // The game's maxPeers bounds the whole session (each edge's, its own clients).
+        const full = !this._closed && this._role.connections() >= this._game.maxPeers
+        const peer = this._closed || full ? null : this._role.acceptRemote(socket, clusterDriver, url)
         if (peer === null) {
-          this._closeRemote(socket, 1001, 'server closed')
+          if (full) this._closeRemote(socket, CloseCode.TRY_AGAIN_LATER, 'server full')
+          else this._closeRemote(socket, 1001, 'server closed')
           socket.closed = true
           link.clients.delete(client)
           return

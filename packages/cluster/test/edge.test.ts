@@ -114,6 +114,21 @@ describe.skipIf(REDIS_MISSING !== null)('an edge', () => {
     }
   })
 
+  it('applies the game’s maxPeers to the whole session: a client past it is closed with 1013 "server full", without an id', async () => {
+    const cluster = await startCluster(url(), 2, { gameOptions: { maxPeers: 2 } })
+    const a = await rawClient(cluster.url(0))
+    const b = await rawClient(cluster.url(1))
+    await waitFor(() => a.messages.length > 0 && b.messages.length > 0, 'two clients admitted')
+    const third = await rawClient(cluster.url(0))
+    await waitFor(() => third.closed !== null, 'the third client to be closed')
+    expect(third.closed).toEqual({ code: 1013, reason: 'server full' })
+    expect(third.messages).toEqual([])
+    a.ws.close()
+    await waitFor(() => cluster.log.includes(`peer_disconnected ${a.id()}`), 'the first client to leave')
+    const fourth = await rawClient(cluster.url(1))
+    await waitFor(() => fourth.messages.length > 0, 'a place freed is taken again')
+  })
+
   it("pauses a client's socket on its edge when the authority's queue for it is full (maxQueuedPackets), and loses nothing", async () => {
     const game = new WebSocketMultiplayerPeer({ logger: null, maxQueuedPackets: 8 })
     const cluster = await startCluster(url(), 1, { game, listen: false })

@@ -131,7 +131,7 @@ export class ServerRole implements PeerRole, PeerSink {
           owns,
           path,
           (ws, url) => this._acceptSocket(ws, url),
-          () => this._peers.size + this._pending.size,
+          () => this.connections(),
         )
       : null
     this.watchSilence()
@@ -160,6 +160,11 @@ export class ServerRole implements PeerRole, PeerSink {
         peer.close(-1)
       }
     }
+  }
+
+  /** Clients connected now, admitted or authenticating (what `maxPeers` bounds). */
+  connections(): number {
+    return this._peers.size + this._pending.size
   }
 
   /** The port the server listens on (0 when not serving). */
