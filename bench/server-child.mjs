@@ -1,9 +1,11 @@
 // One server under test, in its own process. argv: <impl> [json options]. Talks over IPC:
 //   → { type: 'ready', port }            once listening
 //   ← { id, cmd: 'cpu' }                 → { id, cpu: process.cpuUsage(), t: hrtime ms }
-//   ← { id, cmd: 'mem' }                 → { id, heapUsed, rss, connections } after full GCs
+//   ← { id, cmd: 'mem' }                 → { id, heapUsed, heapTotal, external, rss, spaces, connections } after full GCs
 //   ← { id, cmd: 'connections' }         → { id, connections }
+//   ← { id, cmd: 'snapshot', file }      → { id, file } after full GCs, a heap snapshot written to `file`
 //   ← { id, cmd: 'exit' }                closes the server and exits (writes --cpu-prof output)
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8'
 const [impl, json = '{}'] = process.argv.slice(2)
 const { start } = await import(`./servers/${impl}.mjs`)
 const server = await start(JSON.parse(json))
@@ -22,9 +24,14 @@ process.on('message', (msg) => {
     case 'mem': {
       gcFully()
       const mem = process.memoryUsage()
-      reply({ heapUsed: mem.heapUsed, rss: mem.rss, connections: server.connections() })
+      const spaces = Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, { committed: s.physical_space_size, used: s.space_used_size }]))
+      reply({ heapUsed: mem.heapUsed, heapTotal: mem.heapTotal, external: mem.external, rss: mem.rss, spaces, connections: server.connections() })
       break
     }
+    case 'snapshot':
+      gcFully()
+      reply({ file: writeHeapSnapshot(msg.file) })
+      break
     case 'connections':
       reply({ connections: server.connections() })
       break
