@@ -162,16 +162,27 @@ async function latency({ targets, size, rate, seconds, warmup, send = 'chained' 
   const sendOne = (run) => {
     const seq = run.seq++
     payload.writeUInt32LE(seq, 0)
+    // The frame is built before the clock is read: building it is this process's work, and it
+    // differs by protocol (wsmp's wraps the payload in a relay header: two allocations and copies).
+    const frame = run.protocol.frames(payload, run.target)
     run.othersAtSend[seq] = handled - run.received
     run.sentAt[seq] = performance.now()
-    run.source.send(run.protocol.frames(payload, run.target))
+    run.source.send(frame)
     return seq
   }
   let t0 = 0
   let turn = 0
   const dueNow = () => Math.min(total, Math.floor(((performance.now() - t0) * rate) / 1000) + 1)
-  /** Chained: sends the next behind-schedule target's message, in this tick's rotation; ends the chain when none is behind. */
+  /**
+   * Chained: sends the next behind-schedule target's message, in this tick's rotation; ends the
+   * chain when none is behind. Always run from setImmediate, never from the timer or from the
+   * previous answer's handler: on 2 cores the woken server usually waits for this process to block
+   * (the scheduler wakes it on this CPU), so whatever this process does after a send counts in
+   * that send's latency, and it must be the same for every target (not the rest of handling the
+   * previous target's answer, which differs by protocol).
+   */
   const advance = () => {
+    if (chain === null) return
     const due = dueNow()
     for (let k = 0; k < runs.length; k++) {
       const run = runs[(chain.next + k) % runs.length]
@@ -216,7 +227,7 @@ async function latency({ targets, size, rate, seconds, warmup, send = 'chained' 
       }
       run.received++
       handled++
-      if (chain !== null && chain.run === run && chain.seq === seq) advance()
+      if (chain !== null && chain.run === run && chain.seq === seq) setImmediate(advance)
     }
     runs.push(run)
   }
@@ -236,10 +247,11 @@ async function latency({ targets, size, rate, seconds, warmup, send = 'chained' 
         }
       } else if (chain === null) {
         chain = { next: turn % runs.length, run: null, seq: -1, at: 0 }
-        advance()
-      } else if (performance.now() - chain.at > CHAIN_WAIT_MS) {
+        setImmediate(advance)
+      } else if (performance.now() - chain.at > CHAIN_WAIT_MS && chain.run !== null) {
         chainTimeouts++
-        advance()
+        chain.run = null
+        setImmediate(advance)
       }
       if (runs.every((run) => run.seq >= total)) {
         clearInterval(timer)

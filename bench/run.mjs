@@ -40,6 +40,17 @@ const ROUNDS = Number(option('rounds', quick ? 1 : 3))
 const MAX_LATENCY_ROUNDS = 25
 const MAX_LATENCY_SECONDS = 20
 const SEND = option('send', 'chained')
+/** taskset(1), for --pin. */
+const TASKSET = ['/usr/bin/taskset', '/bin/taskset'].find((file) => existsSync(file)) ?? null
+/**
+ * --pin (latency workload, Linux with taskset and 2+ cores): every server process on CPU 0 and the
+ * load process on CPU 1. Unpinned, the scheduler wakes a server on the CPU of the load process
+ * that woke it, and the server then often waits there until the load process blocks; how often it
+ * may preempt it instead depends on its recent CPU use (bench/LATENCY.md). Chained sends keep one
+ * server busy at a time, so the servers do not compete for CPU 0.
+ */
+const PIN = flag('pin')
+if (PIN && (TASKSET === null || os.cpus().length < 2)) throw new Error('--pin needs taskset and at least 2 CPUs')
 if (SEND !== 'chained' && SEND !== 'burst') throw new Error('--send is chained or burst')
 /**
  * The latency workload: `seconds` at `rate` per server, the first `warmup` seconds discarded. The
@@ -72,8 +83,13 @@ const CONFIG = {
 const children = new Set()
 let nextCall = 1
 
-function spawnChild(file, argv = [], execArgv = []) {
-  const child = fork(join(here, file), argv, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+/**
+ * `cpu` (a CPU number, Linux with taskset only): the child runs pinned to that CPU, through
+ * `taskset -c cpu node …` (the IPC channel is inherited through it).
+ */
+function spawnChild(file, argv = [], execArgv = [], cpu = null) {
+  const pinned = cpu !== null ? { execPath: TASKSET, execArgv: ['-c', String(cpu), process.execPath, ...execArgv] } : { execArgv }
+  const child = fork(join(here, file), argv, { ...pinned, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   children.add(child)
   child.pending = new Map()
   child.on('message', (msg) => {
@@ -157,8 +173,8 @@ process.on('SIGINT', () => {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
-async function startServer(impl, options = {}, execArgv = []) {
-  const { child, port } = await spawnChild('server-child.mjs', [impl, JSON.stringify(options)], ['--expose-gc', ...execArgv])
+async function startServer(impl, options = {}, execArgv = [], cpu = null) {
+  const { child, port } = await spawnChild('server-child.mjs', [impl, JSON.stringify(options)], ['--expose-gc', ...execArgv], cpu)
   return { child, port }
 }
 
@@ -258,8 +274,9 @@ function saturatedSide(r) {
 /** Every implementation's server at once, one load process driving them all in lockstep. */
 async function runLatency(impls) {
   const cfg = CONFIG.latency
-  const servers = await Promise.all(impls.map((impl) => startServer(impl)))
-  const { child } = await spawnChild('load-child.mjs')
+  // --pin: the servers on CPU 0, the load process on CPU 1 (see PIN).
+  const servers = await Promise.all(impls.map((impl) => startServer(impl, {}, [], PIN ? 0 : null)))
+  const { child } = await spawnChild('load-child.mjs', [], [], PIN ? 1 : null)
   try {
     const targets = impls.map((impl, i) => ({ impl, port: servers[i].port }))
     return await call(child, 'latency', { targets, ...cfg })
