@@ -8,6 +8,7 @@
 //        [--wrap "strace -f -qq -c -o /tmp/x"] [--node-args "--cpu-prof --cpu-prof-dir=/tmp/p"]
 //        [--options '{"serverRelay":false}'] [--warmup N] [--warmup-rate R]
 //        [--mark "callgrind_control -z {pid}"] [--end "callgrind_control -d {pid}"]
+//        [--alloc FILE.heapprofile]   (with --window: allocations sampled between --mark and --end)
 //
 // --warmup runs N messages first (on their own connections; JIT warm-up), then --mark runs (a
 // shell command, {pid} is the server's pid), then the measured run, then --end.
@@ -37,6 +38,7 @@ const serverOptions = option('options', '{}')
 const warmup = Math.min(60_000, Number(option('warmup', 0)))
 const warmupRate = Number(option('warmup-rate', rate))
 const windowAt = option('window', '').split(',').filter(Boolean).map(Number)
+const allocFile = option('alloc', '')
 const markCmd = option('mark', '')
 const endCmd = option('end', '')
 const hook = (cmd, pid) => {
@@ -106,7 +108,9 @@ try {
     await new Promise((resolve) => setTimeout(resolve, windowAt[0] * 1000))
     const p0 = (await call(load.child, 'progress')).received
     hook(markCmd, server.child.pid)
+    if (allocFile) await call(server.child, 'alloc-start', { interval: 256 })
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, windowAt[1] * 1000 - (Date.now() - t0))))
+    if (allocFile) await call(server.child, 'alloc-stop', { file: allocFile })
     hook(endCmd, server.child.pid)
     const p1 = (await call(load.child, 'progress')).received
     console.log(`probe: window ${windowAt.join('…')} s: ${p1 - p0} messages relayed between --mark and --end`)
