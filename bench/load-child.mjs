@@ -135,9 +135,10 @@ function mark() {
  * Relay latency of several servers at once: for each target a receiver and a source client, one
  * message per target per millisecond (`rate` 1000), one-way latency, both ends here.
  *
- * `send: 'chained'` (default): each tick sends one due message to the first target (the first one
- * rotates every tick) and the next target's message leaves only when the previous one has been
- * received (or after `CHAIN_WAIT_MS`), and so on while any target is behind schedule. So a
+ * `send: 'chained'` (default): each tick sends one due message to the first target of that tick's
+ * order (every permutation of the targets in turn) and the next target's message leaves only when
+ * the previous one has been received (or after `CHAIN_WAIT_MS`), and so on while any target is
+ * behind schedule. So a
  * server's answer is never timed after this process handled another server's answer, and the
  * servers never compete for the 2 cores with each other, while all of them are measured within the
  * same millisecond (a stall of the machine hits them alike).
@@ -184,10 +185,11 @@ async function latency({ targets, size, rate, seconds, warmup, send = 'chained' 
   const advance = () => {
     if (chain === null) return
     const due = dueNow()
-    for (let k = 0; k < runs.length; k++) {
-      const run = runs[(chain.next + k) % runs.length]
+    const order = chain.order
+    for (let k = 0; k < order.length; k++) {
+      const run = runs[order[(chain.next + k) % order.length]]
       if (run.seq < due) {
-        chain.next = (chain.next + k + 1) % runs.length
+        chain.next = (chain.next + k + 1) % order.length
         chain.run = run
         chain.seq = sendOne(run)
         chain.at = performance.now()
@@ -196,6 +198,14 @@ async function latency({ targets, size, rate, seconds, warmup, send = 'chained' 
     }
     chain = null
   }
+  /**
+   * The chain's orders: every permutation of the targets, one per millisecond in turn, so each
+   * target goes first, last, and right after each other target equally often (a server that
+   * follows a slow one may find it still finishing its work on the CPU it needs; rotating one fixed
+   * cycle would always put the same server behind socket.io).
+   */
+  const permutations = (items) => (items.length <= 1 ? [items] : items.flatMap((item, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest])))
+  let orders = []
   // A target may name its result (default: its impl) and put the source on another port (a
   // cluster's other edge: bench/cluster.mjs).
   for (const { impl, port, sourcePort = port, name = impl } of targets) {
@@ -231,6 +241,7 @@ async function latency({ targets, size, rate, seconds, warmup, send = 'chained' 
     }
     runs.push(run)
   }
+  orders = permutations(runs.map((_, i) => i))
   latencyReceived = () => runs.reduce((n, run) => n + run.received, 0)
   // Let every server finish admitting both clients (wsmp announces them to each other).
   await new Promise((resolve) => setTimeout(resolve, 200))
@@ -246,7 +257,7 @@ async function latency({ targets, size, rate, seconds, warmup, send = 'chained' 
           while (run.seq < due) sendOne(run)
         }
       } else if (chain === null) {
-        chain = { next: turn % runs.length, run: null, seq: -1, at: 0 }
+        chain = { order: orders[turn % orders.length], next: 0, run: null, seq: -1, at: 0 }
         setImmediate(advance)
       } else if (performance.now() - chain.at > CHAIN_WAIT_MS && chain.run !== null) {
         chainTimeouts++
