@@ -217,16 +217,24 @@ try {
   const b = await call(server.child, 'snapshot', { file: join(dir, `${impl}-b.heapsnapshot`) })
   await call(load.child, 'stop')
   const per = (key) => ((m1[key] - m0[key]) / count).toFixed(0)
-  const spaces = Object.keys(m1.spaces).map((name) => `${name} ${((m1.spaces[name].committed - (m0.spaces[name]?.committed ?? 0)) / count).toFixed(0)}`).join(', ')
-  console.log(`${impl}: per connection: rss ${per('rss')} B = V8 heap committed ${per('heapTotal')} B (used ${per('heapUsed')} B) + the rest ${((m1.rss - m1.heapTotal - m0.rss + m0.heapTotal) / count).toFixed(0)} B (external ${per('external')} B); committed by space: ${spaces}`)
+  const spaces = Object.keys(m1.spaces)
+    .map((name) => `${name} ${((m1.spaces[name].committed - (m0.spaces[name]?.committed ?? 0)) / count).toFixed(0)}`)
+    .join(', ')
+  console.log(
+    `${impl}: per connection: rss ${per('rss')} B = V8 heap committed ${per('heapTotal')} B (used ${per('heapUsed')} B) + the rest ${((m1.rss - m1.heapTotal - m0.rss + m0.heapTotal) / count).toFixed(0)} B (external ${per('external')} B); committed by space: ${spaces}`,
+  )
   const { groups, total, native } = diff(readSnapshot(a.file), readSnapshot(b.file))
   const rows = [...groups.entries()].sort((x, y) => y[1].bytes - x[1].bytes)
-  console.log(`${impl}: ${count} idle connections (after ${warmup}); heapUsed ${((m1.heapUsed - m0.heapUsed) / count).toFixed(0)} B and RSS ${((m1.rss - m0.rss) / count).toFixed(0)} B per connection; new objects in the snapshot ${(total / count).toFixed(0)} B of JS heap (+ ${(native / count).toFixed(0)} B native) per connection`)
+  console.log(
+    `${impl}: ${count} idle connections (after ${warmup}); heapUsed ${((m1.heapUsed - m0.heapUsed) / count).toFixed(0)} B and RSS ${((m1.rss - m0.rss) / count).toFixed(0)} B per connection; new objects in the snapshot ${(total / count).toFixed(0)} B of JS heap (+ ${(native / count).toFixed(0)} B native) per connection`,
+  )
   console.log(`${'bytes/conn'.padStart(10)} ${'objs/conn'.padStart(9)}  type  (← first holder.field)`)
   for (const [key, g] of rows.slice(0, top)) console.log(`${(g.bytes / count).toFixed(1).padStart(10)} ${(g.count / count).toFixed(2).padStart(9)}  ${key}`)
   const rest = rows.slice(top).reduce((n, [, g]) => n + g.bytes, 0)
   if (rest > 0) console.log(`${(rest / count).toFixed(1).padStart(10)} ${''.padStart(9)}  (${rows.length - top} more groups)`)
-  console.log(`HEAP_JSON ${JSON.stringify({ impl, count, heapPerConn: (m1.heapUsed - m0.heapUsed) / count, rssPerConn: (m1.rss - m0.rss) / count, snapshotPerConn: total / count, nativePerConn: native / count, groups: Object.fromEntries(rows.slice(0, top).map(([k, g]) => [k, Number((g.bytes / count).toFixed(1))])) })}`)
+  console.log(
+    `HEAP_JSON ${JSON.stringify({ impl, count, heapPerConn: (m1.heapUsed - m0.heapUsed) / count, rssPerConn: (m1.rss - m0.rss) / count, snapshotPerConn: total / count, nativePerConn: native / count, groups: Object.fromEntries(rows.slice(0, top).map(([k, g]) => [k, Number((g.bytes / count).toFixed(1))])) })}`,
+  )
 } finally {
   await Promise.all([...children].map(kill))
   if (!keep) rmSync(dir, { recursive: true, force: true })

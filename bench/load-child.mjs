@@ -204,7 +204,8 @@ async function latency({ targets, size, rate, seconds, warmup, send = 'chained' 
    * follows a slow one may find it still finishing its work on the CPU it needs; rotating one fixed
    * cycle would always put the same server behind socket.io).
    */
-  const permutations = (items) => (items.length <= 1 ? [items] : items.flatMap((item, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest])))
+  const permutations = (items) =>
+    items.length <= 1 ? [items] : items.flatMap((item, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]))
   let orders = []
   // A target may name its result (default: its impl) and put the source on another port (a
   // cluster's other edge: bench/cluster.mjs).
@@ -281,7 +282,17 @@ async function latency({ targets, size, rate, seconds, warmup, send = 'chained' 
   for (const run of runs) {
     const samples = run.samples.sort((a, b) => a - b)
     const pick = (q) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] ?? NaN
-    out[run.name] = { count: samples.length, lost: total - run.received, p50: pick(0.5), p90: pick(0.9), p99: pick(0.99), max: samples[samples.length - 1] ?? NaN, interleaved: run.interleaved / Math.max(1, samples.length), chainTimeouts, send }
+    out[run.name] = {
+      count: samples.length,
+      lost: total - run.received,
+      p50: pick(0.5),
+      p90: pick(0.9),
+      p99: pick(0.99),
+      max: samples[samples.length - 1] ?? NaN,
+      interleaved: run.interleaved / Math.max(1, samples.length),
+      chainTimeouts,
+      send,
+    }
   }
   return out
 }

@@ -92,9 +92,7 @@ function kill(child) {
 
 // Under a wrapper, fork() runs `<wrapper…> node <execArgv> server-child.mjs <args>`; the IPC
 // channel's fd is inherited through it.
-const serverSpawn = wrap.length > 0
-  ? { execPath: wrap[0], execArgv: [...wrap.slice(1), process.execPath, '--expose-gc', ...nodeArgs] }
-  : { execArgv: ['--expose-gc', ...nodeArgs] }
+const serverSpawn = wrap.length > 0 ? { execPath: wrap[0], execArgv: [...wrap.slice(1), process.execPath, '--expose-gc', ...nodeArgs] } : { execArgv: ['--expose-gc', ...nodeArgs] }
 const server = await spawn('server-child.mjs', [impl, serverOptions], serverSpawn)
 const load = await spawn('load-child.mjs', [])
 try {
@@ -120,7 +118,9 @@ try {
   if (windowAt.length !== 2) hook(endCmd, server.child.pid)
   const r = result[impl]
   const cpuUs = c1.cpu.user - c0.cpu.user + c1.cpu.system - c0.cpu.system
-  console.log(`probe: server CPU ${(cpuUs / 1000).toFixed(1)} ms (user ${((c1.cpu.user - c0.cpu.user) / 1000).toFixed(1)}, system ${((c1.cpu.system - c0.cpu.system) / 1000).toFixed(1)}) = ${(cpuUs / count).toFixed(1)} µs per message`)
+  console.log(
+    `probe: server CPU ${(cpuUs / 1000).toFixed(1)} ms (user ${((c1.cpu.user - c0.cpu.user) / 1000).toFixed(1)}, system ${((c1.cpu.system - c0.cpu.system) / 1000).toFixed(1)}) = ${(cpuUs / count).toFixed(1)} µs per message`,
+  )
   console.log(`probe: latency p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms, max ${r.max.toFixed(3)} ms (${r.count} samples, ${r.lost} lost)`)
   console.log(`PROBE_JSON ${JSON.stringify({ ...r, impl, messages: count, cpuUs, userUs: c1.cpu.user - c0.cpu.user, systemUs: c1.cpu.system - c0.cpu.system })}`)
   await call(load.child, 'stop')

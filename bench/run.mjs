@@ -406,18 +406,28 @@ function table(rows) {
  */
 async function latencyMain(info, started) {
   const cfg = CONFIG.latency
-  console.log(`latency-only: ${cfg.rounds} round(s) × ${cfg.seconds} s at ${cfg.rate} msg/s per server (first ${cfg.warmup} s discarded), ${cfg.size}-byte payloads; ${IMPLS.join(', ')} each in its own server process, one load process, ${cfg.send} sends`)
+  console.log(
+    `latency-only: ${cfg.rounds} round(s) × ${cfg.seconds} s at ${cfg.rate} msg/s per server (first ${cfg.warmup} s discarded), ${cfg.size}-byte payloads; ${IMPLS.join(', ')} each in its own server process, one load process, ${cfg.send} sends`,
+  )
   const others = IMPLS.filter((impl) => impl !== 'wsmp')
   const rounds = []
   for (let round = 0; round < cfg.rounds; round++) {
     const all = await runLatency(IMPLS)
     rounds.push(all)
-    const cells = IMPLS.map((impl) => `${impl} p50 ${fmt.ms(all[impl].p50)} p99 ${fmt.ms(all[impl].p99)}${all[impl].lost ? ` (${all[impl].lost} lost)` : ''}${cfg.send === 'burst' ? ` [${fmt.pct(all[impl].interleaved)} after another's answer]` : ''}`)
-    const ratios = all.wsmp ? others.map((other) => `wsmp/${other} p50 ${ratio(all.wsmp.p50, all[other].p50).toFixed(2)}× p99 ${ratio(all.wsmp.p99, all[other].p99).toFixed(2)}×`) : []
+    const cells = IMPLS.map(
+      (impl) =>
+        `${impl} p50 ${fmt.ms(all[impl].p50)} p99 ${fmt.ms(all[impl].p99)}${all[impl].lost ? ` (${all[impl].lost} lost)` : ''}${cfg.send === 'burst' ? ` [${fmt.pct(all[impl].interleaved)} after another's answer]` : ''}`,
+    )
+    const ratios = all.wsmp
+      ? others.map((other) => `wsmp/${other} p50 ${ratio(all.wsmp.p50, all[other].p50).toFixed(2)}× p99 ${ratio(all.wsmp.p99, all[other].p99).toFixed(2)}×`)
+      : []
     console.log(`round ${String(round + 1).padStart(2)}: ${cells.join(' | ')}${ratios.length ? `  →  ${ratios.join(', ')}` : ''}`)
   }
   const spread = (values) => {
-    const s = summarize(values.map((v) => ({ v })), (r) => r.v)
+    const s = summarize(
+      values.map((v) => ({ v })),
+      (r) => r.v,
+    )
     return { ...s, text: `${s.median.toFixed(2)}× (${s.min.toFixed(2)} … ${s.max.toFixed(2)})` }
   }
   const summary = { machine: info, config: cfg, date: new Date().toISOString(), rounds, servers: {}, ratios: {} }
@@ -426,7 +436,9 @@ async function latencyMain(info, started) {
     const p50 = summarize(rounds, (r) => r[impl].p50)
     const p99 = summarize(rounds, (r) => r[impl].p99)
     summary.servers[impl] = { p50, p99 }
-    console.log(`${impl.padEnd(9)} p50 median ${fmt.ms(p50.median)} ms (${fmt.ms(p50.min)} … ${fmt.ms(p50.max)}), p99 median ${fmt.ms(p99.median)} ms (${fmt.ms(p99.min)} … ${fmt.ms(p99.max)})`)
+    console.log(
+      `${impl.padEnd(9)} p50 median ${fmt.ms(p50.median)} ms (${fmt.ms(p50.min)} … ${fmt.ms(p50.max)}), p99 median ${fmt.ms(p99.median)} ms (${fmt.ms(p99.min)} … ${fmt.ms(p99.max)})`,
+    )
   }
   if (IMPLS.includes('wsmp')) {
     for (const other of others) {
@@ -437,7 +449,12 @@ async function latencyMain(info, started) {
     }
   }
   summary.seconds = Number(((performance.now() - started) / 1000).toFixed(1))
-  console.log(`machine: ${info.cores} cores, ${info.cpu}, Node ${info.node}, load average before ${info.loadavg.join(' ')}, after ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}; ${summary.seconds} s`)
+  console.log(
+    `machine: ${info.cores} cores, ${info.cpu}, Node ${info.node}, load average before ${info.loadavg.join(' ')}, after ${os
+      .loadavg()
+      .map((v) => v.toFixed(2))
+      .join(' ')}; ${summary.seconds} s`,
+  )
   console.log(`LATENCY_JSON ${JSON.stringify({ ratios: summary.ratios, servers: summary.servers, send: cfg.send, rounds: rounds.length })}`)
   if (!flag('no-write')) {
     const dir = join(here, 'results')

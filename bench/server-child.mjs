@@ -42,7 +42,9 @@ process.on('message', (msg) => {
       const session = new Session()
       session.connect()
       globalThis.allocSession = session
-      session.post('HeapProfiler.startSampling', { samplingInterval: msg.interval ?? 512, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true }, (err) => reply({ error: err ? String(err) : undefined }))
+      session.post('HeapProfiler.startSampling', { samplingInterval: msg.interval ?? 512, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true }, (err) =>
+        reply({ error: err ? String(err) : undefined }),
+      )
       break
     }
     case 'alloc-stop':
