@@ -3,10 +3,14 @@
 // same machine, one invocation. Not part of the tests.
 //
 //   node bench/run.mjs [--rounds N] [--only fanout,latency,memory,bundle] [--impl wsmp,ws,socket.io]
-//                      [--quick] [--profile] [--no-build] [--no-write]
+//                      [--quick] [--profile] [--no-build] [--no-write] [--send chained|burst]
 //   node bench/run.mjs --variant [--rounds N] [--ms N]   (pnpm bench --variant) the Variant codec
 //                      beside MessagePack, and an RPC: bench/variant.mjs, one table
 //   node bench/run.mjs --cluster [--quick] [--rounds N] [--no-write]   one process vs a cluster (bench/cluster.mjs)
+//   node bench/run.mjs --latency [--rounds N] [--seconds S] [--warmup S] [--impl …] [--send chained|burst]
+//
+// --latency: the latency workload alone, N rounds (default 3), each with fresh server processes;
+// prints every round and the wsmp/ws ratios' median and spread (see bench/README.md).
 //
 // Every server runs in its own child process, the load in other child processes, all on 127.0.0.1
 // port 0 (ports travel over IPC). Every child is ended by pid at the end. See bench/README.md.
@@ -28,9 +32,38 @@ const option = (name, fallback) => {
 }
 
 const quick = flag('quick')
+const latencyOnly = flag('latency')
 const IMPLS = option('impl', 'wsmp,ws,socket.io').split(',')
-const ONLY = option('only', 'fanout,latency,memory,bundle').split(',')
+const ONLY = latencyOnly ? ['latency'] : option('only', 'fanout,latency,memory,bundle').split(',')
 const ROUNDS = Number(option('rounds', quick ? 1 : 3))
+/** Upper bounds of the latency-only mode (every loop is bounded in count and time). */
+const MAX_LATENCY_ROUNDS = 25
+const MAX_LATENCY_SECONDS = 20
+const SEND = option('send', 'chained')
+/** taskset(1), for --pin. */
+const TASKSET = ['/usr/bin/taskset', '/bin/taskset'].find((file) => existsSync(file)) ?? null
+/**
+ * --pin (latency workload, Linux with taskset and 2+ cores): every server process on CPU 0 and the
+ * load process on CPU 1. Unpinned, the scheduler wakes a server on the CPU of the load process
+ * that woke it, and the server then often waits there until the load process blocks; how often it
+ * may preempt it instead depends on its recent CPU use (bench/LATENCY.md). Chained sends keep one
+ * server busy at a time, so the servers do not compete for CPU 0.
+ */
+const PIN = flag('pin')
+if (PIN && (TASKSET === null || os.cpus().length < 2)) throw new Error('--pin needs taskset and at least 2 CPUs')
+if (SEND !== 'chained' && SEND !== 'burst') throw new Error('--send is chained or burst')
+/**
+ * The latency workload: `seconds` at `rate` per server, the first `warmup` seconds discarded. The
+ * warm-up is 3 s because V8 runs both servers' relay paths in baseline (unoptimised) code for
+ * about the first 2,500 messages at 1,000/s (`node --trace-opt`); a shorter one measures JIT
+ * warm-up, of which wsmp, with more JavaScript on the path, has more.
+ */
+function latencyConfig() {
+  const warmup = Math.min(10, Math.max(0, Number(option('warmup', quick ? 1 : 3))))
+  const seconds = Math.min(MAX_LATENCY_SECONDS, Math.max(warmup + 0.5, Number(option('seconds', quick ? 3 : warmup + 3))))
+  const rounds = latencyOnly ? Math.min(MAX_LATENCY_ROUNDS, Math.max(1, Number(option('rounds', 3)))) : quick ? 1 : 5
+  return { size: 32, rate: 1000, seconds, warmup, rounds, send: SEND }
+}
 const CONFIG = {
   fanout: {
     clients: 20,
@@ -41,7 +74,7 @@ const CONFIG = {
     warmupMs: quick ? 500 : 1000,
     measureMs: quick ? 1500 : 3000,
   },
-  latency: { size: 32, rate: 1000, seconds: quick ? 1.5 : 2.5, warmup: 0.5, rounds: quick ? 1 : 7 },
+  latency: latencyConfig(),
   memory: { warmup: 100, count: quick ? 500 : 2000, concurrency: 50 },
 }
 
@@ -50,8 +83,13 @@ const CONFIG = {
 const children = new Set()
 let nextCall = 1
 
-function spawnChild(file, argv = [], execArgv = []) {
-  const child = fork(join(here, file), argv, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+/**
+ * `cpu` (a CPU number, Linux with taskset only): the child runs pinned to that CPU, through
+ * `taskset -c cpu node …` (the IPC channel is inherited through it).
+ */
+function spawnChild(file, argv = [], execArgv = [], cpu = null) {
+  const pinned = cpu !== null ? { execPath: TASKSET, execArgv: ['-c', String(cpu), process.execPath, ...execArgv] } : { execArgv }
+  const child = fork(join(here, file), argv, { ...pinned, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   children.add(child)
   child.pending = new Map()
   child.on('message', (msg) => {
@@ -135,8 +173,8 @@ process.on('SIGINT', () => {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
-async function startServer(impl, options = {}, execArgv = []) {
-  const { child, port } = await spawnChild('server-child.mjs', [impl, JSON.stringify(options)], ['--expose-gc', ...execArgv])
+async function startServer(impl, options = {}, execArgv = [], cpu = null) {
+  const { child, port } = await spawnChild('server-child.mjs', [impl, JSON.stringify(options)], ['--expose-gc', ...execArgv], cpu)
   return { child, port }
 }
 
@@ -236,8 +274,9 @@ function saturatedSide(r) {
 /** Every implementation's server at once, one load process driving them all in lockstep. */
 async function runLatency(impls) {
   const cfg = CONFIG.latency
-  const servers = await Promise.all(impls.map((impl) => startServer(impl)))
-  const { child } = await spawnChild('load-child.mjs')
+  // --pin: the servers on CPU 0, the load process on CPU 1 (see PIN).
+  const servers = await Promise.all(impls.map((impl) => startServer(impl, {}, [], PIN ? 0 : null)))
+  const { child } = await spawnChild('load-child.mjs', [], [], PIN ? 1 : null)
   try {
     const targets = impls.map((impl, i) => ({ impl, port: servers[i].port }))
     return await call(child, 'latency', { targets, ...cfg })
@@ -251,7 +290,12 @@ async function runMemory(impl) {
   // wsmp with serverRelay off: it then assigns ids and nothing else, like the ws relay. (With the
   // relay on, every newcomer is announced to everyone: 2,000 connections cost ~4 million ADD_PEER
   // messages, which is the protocol's price, not memory per connection.)
-  const server = await startServer(impl, impl === 'wsmp' ? { serverRelay: false } : {})
+  // Every server's young generation is pinned at 1 MB (V8 flags, the same for all): unpinned, V8
+  // grows it while 2,000 connections arrive and shrinks it back only after ~10 s idle (its memory
+  // reducer), so RSS 0.3 s after the last connection counts a transient semi-space size, a step
+  // function of what happened to survive a scavenge, rather than memory per idle connection
+  // (bench/LATENCY.md: waiting 12 s instead gives the same ratios as pinning).
+  const server = await startServer(impl, impl === 'wsmp' ? { serverRelay: false } : {}, ['--max-semi-space-size=1', '--min-semi-space-size=1'])
   const { child } = await spawnChild('load-child.mjs')
   // Wait until the server itself counts `n` connections (wsmp: peer_connected polled), then
   // measure after full GCs.
@@ -352,6 +396,74 @@ function table(rows) {
     .join('\n')
 }
 
+// ---- latency-only mode ------------------------------------------------------------------------
+
+/**
+ * `--latency`: the latency workload alone, `rounds` times, each round with fresh server processes
+ * (all implementations at once, one load process). Prints each round's p50/p99 per server and the
+ * wsmp/ws (and wsmp/socket.io) ratios of that round, then each ratio's median and spread over the
+ * rounds. Writes bench/results/latency.json (not results.json) unless --no-write.
+ */
+async function latencyMain(info, started) {
+  const cfg = CONFIG.latency
+  console.log(
+    `latency-only: ${cfg.rounds} round(s) × ${cfg.seconds} s at ${cfg.rate} msg/s per server (first ${cfg.warmup} s discarded), ${cfg.size}-byte payloads; ${IMPLS.join(', ')} each in its own server process, one load process, ${cfg.send} sends`,
+  )
+  const others = IMPLS.filter((impl) => impl !== 'wsmp')
+  const rounds = []
+  for (let round = 0; round < cfg.rounds; round++) {
+    const all = await runLatency(IMPLS)
+    rounds.push(all)
+    const cells = IMPLS.map(
+      (impl) =>
+        `${impl} p50 ${fmt.ms(all[impl].p50)} p99 ${fmt.ms(all[impl].p99)}${all[impl].lost ? ` (${all[impl].lost} lost)` : ''}${cfg.send === 'burst' ? ` [${fmt.pct(all[impl].interleaved)} after another's answer]` : ''}`,
+    )
+    const ratios = all.wsmp
+      ? others.map((other) => `wsmp/${other} p50 ${ratio(all.wsmp.p50, all[other].p50).toFixed(2)}× p99 ${ratio(all.wsmp.p99, all[other].p99).toFixed(2)}×`)
+      : []
+    console.log(`round ${String(round + 1).padStart(2)}: ${cells.join(' | ')}${ratios.length ? `  →  ${ratios.join(', ')}` : ''}`)
+  }
+  const spread = (values) => {
+    const s = summarize(
+      values.map((v) => ({ v })),
+      (r) => r.v,
+    )
+    return { ...s, text: `${s.median.toFixed(2)}× (${s.min.toFixed(2)} … ${s.max.toFixed(2)})` }
+  }
+  const summary = { machine: info, config: cfg, date: new Date().toISOString(), rounds, servers: {}, ratios: {} }
+  console.log()
+  for (const impl of IMPLS) {
+    const p50 = summarize(rounds, (r) => r[impl].p50)
+    const p99 = summarize(rounds, (r) => r[impl].p99)
+    summary.servers[impl] = { p50, p99 }
+    console.log(
+      `${impl.padEnd(9)} p50 median ${fmt.ms(p50.median)} ms (${fmt.ms(p50.min)} … ${fmt.ms(p50.max)}), p99 median ${fmt.ms(p99.median)} ms (${fmt.ms(p99.min)} … ${fmt.ms(p99.max)})`,
+    )
+  }
+  if (IMPLS.includes('wsmp')) {
+    for (const other of others) {
+      const p50 = spread(rounds.map((r) => ratio(r.wsmp.p50, r[other].p50)))
+      const p99 = spread(rounds.map((r) => ratio(r.wsmp.p99, r[other].p99)))
+      summary.ratios[`wsmp/${other}`] = { p50, p99 }
+      console.log(`wsmp/${other.padEnd(9)} over ${rounds.length} round(s): p50 ${p50.text}, p99 ${p99.text}   [median (min … max) of the per-round ratios]`)
+    }
+  }
+  summary.seconds = Number(((performance.now() - started) / 1000).toFixed(1))
+  console.log(
+    `machine: ${info.cores} cores, ${info.cpu}, Node ${info.node}, load average before ${info.loadavg.join(' ')}, after ${os
+      .loadavg()
+      .map((v) => v.toFixed(2))
+      .join(' ')}; ${summary.seconds} s`,
+  )
+  console.log(`LATENCY_JSON ${JSON.stringify({ ratios: summary.ratios, servers: summary.servers, send: cfg.send, rounds: rounds.length })}`)
+  if (!flag('no-write')) {
+    const dir = join(here, 'results')
+    mkdirSync(dir, { recursive: true })
+    writeFileSync(join(dir, 'latency.json'), `${JSON.stringify(summary, null, 2)}\n`)
+    console.log('wrote bench/results/latency.json')
+  }
+}
+
 // ---- main -------------------------------------------------------------------------------------
 
 /** `--variant`: bench/variant.mjs in a child process (its own table), with --rounds/--ms passed on. */
@@ -371,6 +483,7 @@ async function main() {
   const started = performance.now()
   const info = machine()
   console.log(`wsmp bench: ${info.cores} cores (${info.cpu}), Node ${info.node}, load average ${info.loadavg.join(' ')}`)
+  if (latencyOnly) return latencyMain(info, started)
   const results = { machine: info, config: CONFIG, rounds: ROUNDS, date: new Date().toISOString(), fanout: {}, latency: {}, memory: {}, bundle: null }
   const profileDir = flag('profile') ? join(here, 'results/profiles') : null
   if (profileDir) mkdirSync(profileDir, { recursive: true })
@@ -441,20 +554,20 @@ async function main() {
   }
   const m = (section, impl, key) => results[section]?.[impl]?.[key]?.median ?? results[section]?.[impl]?.[key]
   const metrics = [
-    { key: 'delivered', label: 'fan-out delivered packets/s', better: 'higher', unit: '/s', target: '≥ 1.0', get: (impl) => m('fanout', impl, 'deliveredPerSec'), show: fmt.rate },
+    { key: 'delivered', label: 'fan-out delivered packets/s', better: 'higher', unit: '/s', target: '≥ 6.0', get: (impl) => m('fanout', impl, 'deliveredPerSec'), show: fmt.rate },
     {
       key: 'cpu',
       label: 'server CPU per delivered packet (µs)',
       better: 'lower',
       unit: 'µs',
-      target: '≤ 1.0',
+      target: '≤ 0.15',
       get: (impl) => m('fanout', impl, 'serverCpuPerPacketUs'),
       show: fmt.us,
     },
-    { key: 'p50', label: 'relay latency p50 (ms)', better: 'lower', unit: 'ms', target: '', get: (impl) => m('latency', impl, 'p50'), show: fmt.ms, paired: 'p50' },
-    { key: 'p99', label: 'relay latency p99 (ms)', better: 'lower', unit: 'ms', target: '≤ 1.2', get: (impl) => m('latency', impl, 'p99'), show: fmt.ms, paired: 'p99' },
-    { key: 'heap', label: 'heap per idle connection (KiB)', better: 'lower', unit: 'KiB', target: '≤ 1.2', get: (impl) => results.memory[impl]?.heapPerConnBytes, show: fmt.kb },
-    { key: 'rss', label: 'RSS per idle connection (KiB)', better: 'lower', unit: 'KiB', target: '', get: (impl) => results.memory[impl]?.rssPerConnBytes, show: fmt.kb },
+    { key: 'p50', label: 'relay latency p50 (ms)', better: 'lower', unit: 'ms', target: '≤ 1.0', get: (impl) => m('latency', impl, 'p50'), show: fmt.ms, paired: 'p50' },
+    { key: 'p99', label: 'relay latency p99 (ms)', better: 'lower', unit: 'ms', target: '≤ 1.0', get: (impl) => m('latency', impl, 'p99'), show: fmt.ms, paired: 'p99' },
+    { key: 'heap', label: 'heap per idle connection (KiB)', better: 'lower', unit: 'KiB', target: '≤ 1.0', get: (impl) => results.memory[impl]?.heapPerConnBytes, show: fmt.kb },
+    { key: 'rss', label: 'RSS per idle connection (KiB)', better: 'lower', unit: 'KiB', target: '≤ 1.1', get: (impl) => results.memory[impl]?.rssPerConnBytes, show: fmt.kb },
     {
       key: 'bundle',
       label: 'script-tag file, gzip (KiB)',
