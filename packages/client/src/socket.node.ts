@@ -26,13 +26,15 @@ export interface WsSocket {
   readonly bufferedAmount: number
   /** Whether `pause()` stopped reading it. */
   readonly isPaused: boolean
-  send(data: Uint8Array | string, options: { binary: boolean }): void
+  /** A string goes as a text message, bytes as a binary one. */
+  send(data: Uint8Array | string): void
   close(code?: number, reason?: string): void
   terminate(): void
   ping(): void
   pause(): void
   resume(): void
   on(event: string, listener: (...args: never[]) => void): unknown
+  off(event: string, listener: (...args: never[]) => void): unknown
   /** The TCP socket under it (`ws`'s own field). */
   _socket?: TcpSocket | null
 }
@@ -54,9 +56,6 @@ export interface TcpSocket {
   write(chunk: Uint8Array): boolean
 }
 
-/** `ws.send` options, made once so that a send allocates none. */
-const BINARY = { binary: true }
-const TEXT = { binary: false }
 const decoder = new TextDecoder()
 
 /** A readable reason for a socket error, naming TLS failures as such. */
@@ -120,7 +119,8 @@ function onOpen(this: WebSocket): void {
   ;(this as Socket)[kHandler]._opened()
 }
 
-function onMessage(this: WebSocket, data: Uint8Array, isBinary: boolean): void {
+/** @internal `ws`'s 'message' listener: hands the message to the socket's handler. */
+export function onMessage(this: WsSocket, data: Uint8Array, isBinary: boolean): void {
   ;(this as Socket)[kHandler]._message(data, !isBinary)
 }
 
@@ -177,18 +177,30 @@ export class NodeSocketDriver implements SocketDriver<WsSocket> {
     return socket as unknown as WsSocket
   }
 
-  /** Sends `socket`'s events to `handler` (a client socket, or one a server accepted). */
+  /**
+   * Sends `socket`'s events to `handler` (a client socket, or one a server accepted). 'pong' is
+   * listened to only while a heartbeat runs (see startHeartbeat): a fourth listener grows `ws`'s
+   * listener table by ~90 bytes, which an idle connection without a heartbeat does not need.
+   */
   adopt(socket: WsSocket, handler: SocketHandler): void {
     const s = socket as unknown as Socket
     s[kHandler] = handler
-    s.on('message', onMessage)
+    s.on('message', this.messageListener)
     s.on('close', onClose)
     s.on('error', onError)
-    s.on('pong', onPong)
   }
 
-  send(socket: WsSocket, data: Uint8Array | string, binary: boolean): void {
-    socket.send(data, binary ? BINARY : TEXT)
+  /** The 'message' listener `adopt` gives every socket (one function shared by all of them). */
+  protected get messageListener(): (this: WsSocket, data: Uint8Array, isBinary: boolean) => void {
+    return onMessage
+  }
+
+  /**
+   * `binary` is what `data`'s type says already (callers send text as a string, binary as bytes),
+   * and `ws` frames them so without options: an options object would be copied on every send.
+   */
+  send(socket: WsSocket, data: Uint8Array | string, _binary: boolean): void {
+    socket.send(data)
   }
 
   hasRoom(socket: WsSocket, size: number, limit: number): boolean {
@@ -238,6 +250,9 @@ export class NodeSocketDriver implements SocketDriver<WsSocket> {
   startHeartbeat(socket: WsSocket, seconds: number): unknown {
     const s = socket as unknown as Socket
     s[kAwaitingPong] = false
+    // off() first, so that a restarted heartbeat listens once.
+    s.off('pong', onPong)
+    s.on('pong', onPong)
     const timer = setInterval(() => beat(s, seconds), seconds * 1000)
     timer.unref()
     return timer

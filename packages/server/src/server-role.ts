@@ -389,7 +389,14 @@ export class ServerRole implements PeerRole, PeerSink {
       const dest = this._peers.get(target)
       if (!dest) return owner._dropped(peer._stats, DropReason.ABSENT_TARGET, from)
       rewriteSysPeer(data, from)
-      this._relayTo(dest, data, peer)
+      // Framed here and written as one buffer, as a broadcast's (instead of through ws.send: its
+      // options, a separate header buffer, a writev of two).
+      ServerSocketDriver.share(data)
+      try {
+        this._relayTo(dest, data, peer)
+      } finally {
+        ServerSocketDriver.share(null)
+      }
       return
     }
     if (target <= 0) this._relayToAll(peer, data, -target)

@@ -1,15 +1,19 @@
-import { NodeSocketDriver, type TcpSocket, type WsSocket } from '@wsmp/client/node'
+import { NodeSocketDriver, onMessage, type TcpSocket, type WsSocket } from '@wsmp/client/node'
 
 /**
  * The sockets a server accepted: `ws`, plus write batching and shared frames.
  *
  * Write batching: the first send of a callback corks the connection's TCP socket; every corked
- * socket is uncorked together as soon as that callback returns (`process.nextTick`). So the many
- * small frames a relay or a broadcast writes while handling one socket read leave in one `writev`
- * per connection instead of one system call each, and nothing waits for a later turn. A
- * connection hands its batch to the system early once {@link FLUSH_AT} bytes are corked, and
- * before it reports a full outbound buffer, so `outboundBufferSize` means what it meant without
- * batching.
+ * socket is uncorked together as soon as that callback returns. So the many small frames a relay
+ * or a broadcast writes while handling one socket read leave in one `writev` per connection
+ * instead of one system call each, and nothing waits for a later turn. Sends made while `ws`
+ * emits the messages of one socket read are flushed when the read's last message has been
+ * handled, in that same call (see onServerMessage); the last message's own sends to connections
+ * not corked yet are written at once, uncorked, since nothing could join their batch — so a lone
+ * packet relayed from a lone read is one write with nothing scheduled, as in a bare `ws` relay.
+ * Any other send (timers, poll, application code) flushes at `process.nextTick`. A connection
+ * hands its batch to the system early once {@link FLUSH_AT} bytes are corked, and before it
+ * reports a full outbound buffer, so `outboundBufferSize` means what it meant without batching.
  *
  * Shared frames: a broadcast (or relay to many) is framed once as a WebSocket frame and the same
  * bytes are written to every receiver that can take them (see {@link canWriteFrame}).
@@ -24,11 +28,22 @@ type Socket = WsSocket & {
   _isServer?: boolean
   _extensions?: Record<string, unknown>
   _sender?: { _state: number; _queue: unknown[]; _firstFragment: boolean } | null
+  // ws's frame parser: bytes of the socket's reads not parsed yet (read by onServerMessage).
+  _receiver?: { _bufferedBytes?: number } | null
 }
 
-/** TCP sockets corked until the current callback returns. */
-const corked: TcpSocket[] = []
+/**
+ * TCP sockets corked until the current callback returns: corked[0 … corkedCount-1]. The array is
+ * reused, never shortened (`length = 0` per flush is a store through V8's runtime, and the next
+ * push grows it again); flushed slots are set to null so that no socket is retained.
+ */
+const corked: (TcpSocket | null)[] = []
+let corkedCount = 0
 let flushScheduled = false
+/** `ws` 'message' events being handled (nested ones included): their sends are flushed at their end. */
+let dispatching = 0
+/** Whether the message being handled is the last of its socket read (its sends are written at once). */
+let lastOfRead = false
 
 /** A broadcast's packet, shared by all its receivers, and its WebSocket frame (built at the first receiver that takes it). */
 let sharedFrame: Uint8Array | null = null
@@ -39,11 +54,42 @@ function flushCorked(): void {
   sharedFrame = null
   sharedWire = null
   // A flush may cork again (an error handler that sends): the loop picks those up too.
-  for (let i = 0; i < corked.length; i++) {
+  for (let i = 0; i < corkedCount; i++) {
     const tcp = corked[i] as TcpSocket
+    corked[i] = null
     if (tcp.writableCorked > 0) tcp.uncork()
   }
-  corked.length = 0
+  corkedCount = 0
+}
+
+function scheduleFlush(): void {
+  if (flushScheduled) return
+  flushScheduled = true
+  process.nextTick(flushCorked)
+}
+
+/**
+ * The 'message' listener of accepted sockets. `ws` emits every message of a socket read in one
+ * call, one after another; what handling them sends is corked and leaves when the last one has
+ * been handled: at once, in this very call, when `ws` has no byte of the read left to parse
+ * (its receiver's `_bufferedBytes`, ws 8.x), else (more frames buffered, maybe part of one) at the
+ * next tick. Without that field (another `ws`) every batch waits for the tick, as before.
+ */
+function onServerMessage(this: WsSocket, data: Uint8Array, isBinary: boolean): void {
+  const last = (this as Socket)._receiver?._bufferedBytes === 0
+  const outer = lastOfRead
+  lastOfRead = last
+  dispatching++
+  try {
+    onMessage.call(this, data, isBinary)
+  } finally {
+    // (In finally: a throw must not leave sockets corked with no flush to come.)
+    lastOfRead = outer
+    if (--dispatching === 0 && corkedCount > 0) {
+      if (last) flushCorked()
+      else scheduleFlush()
+    }
+  }
 }
 
 /** `frame` as one unmasked, final, binary WebSocket frame (RFC 6455 §5.2): what `ws` would write for it. */
@@ -85,7 +131,6 @@ function canWriteFrame(socket: Socket): boolean {
   )
 }
 
-/** Hands what `tcp` has corked so far to the system, keeping the batch open. */
 /**
  * Corks `tcp` until the current callback returns (see flushCorked). Also how an upgrade's 101
  * response and the id that follows it leave in one write (Acceptor).
@@ -93,13 +138,12 @@ function canWriteFrame(socket: Socket): boolean {
 export function corkForTurn(tcp: TcpSocket): void {
   if (tcp.writableCorked !== 0) return
   tcp.cork()
-  corked.push(tcp)
-  if (!flushScheduled) {
-    flushScheduled = true
-    process.nextTick(flushCorked)
-  }
+  corked[corkedCount++] = tcp
+  // Inside a 'message' event the event's end flushes (or schedules); elsewhere, a tick.
+  if (dispatching === 0) scheduleFlush()
 }
 
+/** Hands what `tcp` has corked so far to the system, keeping the batch open. */
 function offerBatch(tcp: TcpSocket): void {
   if (tcp.writableCorked === 0) return
   tcp.uncork()
@@ -133,7 +177,8 @@ export class ServerSocketDriver extends NodeSocketDriver {
       super.send(socket, data, binary)
       return
     }
-    corkForTurn(tcp)
+    // The last message of a read writes to a connection not corked yet at once (see onServerMessage).
+    if (!lastOfRead || dispatching === 0) corkForTurn(tcp)
     if (data === sharedFrame && canWriteFrame(s)) tcp.write((sharedWire ??= wireFrame(data)))
     else super.send(socket, data, binary)
     if (tcp.writableLength >= FLUSH_AT) offerBatch(tcp)
@@ -152,6 +197,10 @@ export class ServerSocketDriver extends NodeSocketDriver {
     if (tcp.writableLength >= FLUSH_AT) offerBatch(tcp)
   }
 
+  protected override get messageListener(): (this: WsSocket, data: Uint8Array, isBinary: boolean) => void {
+    return onServerMessage
+  }
+
   override hasRoom(socket: WsSocket, size: number, limit: number): boolean {
     if (socket.bufferedAmount + size <= limit) return true
     const tcp = (socket as Socket)._socket
@@ -159,8 +208,6 @@ export class ServerSocketDriver extends NodeSocketDriver {
     offerBatch(tcp)
     return socket.bufferedAmount + size <= limit
   }
-
-
 
   bytesRead(socket: WsSocket): number {
     return (socket as Socket)._socket?.bytesRead ?? 0
