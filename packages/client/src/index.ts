@@ -6,6 +6,7 @@ export {
   WebSocketPeer,
   WebSocketState,
   WriteMode,
+  countDrop,
   createPeerStats,
   type PeerStats,
   type PeerSink,

@@ -56,15 +56,22 @@ export interface PeerStats {
   dropped: Partial<Record<DropReason, number>>
 }
 
+/** The `dropped` of counters that have dropped nothing yet: one shared, frozen, empty object. */
+const NO_DROPS: Partial<Record<DropReason, number>> = Object.freeze({})
+
 /** A fresh, zeroed {@link PeerStats}. */
 export function createPeerStats(): PeerStats {
-  return { packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0, protocolErrors: 0, dropped: {} }
+  return { packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0, protocolErrors: 0, dropped: NO_DROPS }
 }
 
-/** @internal Counts a dropped message in `stats.dropped`; true when it is the first of its reason. */
-export function countDrop(stats: PeerStats, reason: DropReason): boolean {
+/**
+ * @internal Counts `n` dropped messages in `stats.dropped` (made at the first drop: an idle
+ * connection keeps none); true when they are the first of their reason.
+ */
+export function countDrop(stats: PeerStats, reason: DropReason, n = 1): boolean {
+  if (stats.dropped === NO_DROPS) stats.dropped = {}
   const before = stats.dropped[reason] ?? 0
-  stats.dropped[reason] = before + 1
+  stats.dropped[reason] = before + n
   return before === 0
 }
 
@@ -104,6 +111,30 @@ export interface PeerSink {
   onDrain?(peer: WebSocketPeer): void
 }
 
+
+/**
+ * A connection's settings: `handshakeHeaders`, `heartbeatInterval`, `inboundBufferSize`,
+ * `maxQueuedPackets`, `outboundBufferSize`, `supportedProtocols` (underscore names: the script-tag
+ * build shortens those). Never changed in place: a setter makes a new object, so the connections a
+ * server accepts share their template's (one field each instead of six).
+ */
+interface PeerSettings {
+  readonly _headers: string[]
+  readonly _heartbeat: number
+  readonly _inbound: number
+  readonly _maxQueued: number
+  readonly _outbound: number
+  readonly _protocols: string[]
+}
+
+const DEFAULT_SETTINGS: PeerSettings = {
+  _headers: [],
+  _heartbeat: 0,
+  _inbound: DEFAULT_INBOUND_BUFFER_SIZE,
+  _maxQueued: DEFAULT_MAX_QUEUED_PACKETS,
+  _outbound: DEFAULT_OUTBOUND_BUFFER_SIZE,
+  _protocols: [],
+}
 
 const utf8 = new TextEncoder()
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
@@ -167,12 +198,8 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
   private _drainWatched = false
   /** Set when the server refused the upgrade with an HTTP status (its reason is in `_lastError`). */
   private _wasRefused = false
-  private _handshakeHeaders: string[] = []
-  private _heartbeatInterval = 0
-  private _inboundBufferSize = DEFAULT_INBOUND_BUFFER_SIZE
-  private _maxQueuedPackets = DEFAULT_MAX_QUEUED_PACKETS
-  private _outboundBufferSize = DEFAULT_OUTBOUND_BUFFER_SIZE
-  private _supportedProtocols: string[] = []
+  /** The six settings below, in one object shared with the template (see PeerSettings). */
+  private _settings: PeerSettings = DEFAULT_SETTINGS
   /** @internal Receives events instead of the inbox when a multiplayer peer owns this socket. */
   _sink: PeerSink | null = null
   /** @internal The peer id the owning multiplayer peer gave this connection (0 standalone). */
@@ -193,7 +220,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
    * warning. The getter returns a copy. Godot: `handshake_headers`.
    */
   get handshakeHeaders(): string[] {
-    return [...this._handshakeHeaders]
+    return [...this._settings._headers]
   }
   /** Sets `handshakeHeaders`; the getter says which values are accepted. */
   set handshakeHeaders(value: string[]) {
@@ -203,7 +230,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
       this._warn(`handshakeHeaders: '${bad}' is not a 'Name: value' line; keeping the old ones`)
       return
     }
-    this._handshakeHeaders = lines
+    this._set({ _headers: lines })
   }
 
   /**
@@ -222,12 +249,12 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
    * Godot 4.4: `heartbeat_interval`.
    */
   get heartbeatInterval(): number {
-    return this._heartbeatInterval
+    return this._settings._heartbeat
   }
   /** Sets `heartbeatInterval`; the getter says which values are accepted. */
   set heartbeatInterval(value: number) {
     if (!this._valid('heartbeatInterval', value, 0)) return
-    this._heartbeatInterval = value
+    this._set({ _heartbeat: value })
     if (this._state === WebSocketState.OPEN) this._startHeartbeat()
   }
 
@@ -240,11 +267,11 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
    * Godot: `inbound_buffer_size`.
    */
   get inboundBufferSize(): number {
-    return this._inboundBufferSize
+    return this._settings._inbound
   }
   /** Sets `inboundBufferSize`; the getter says which values are accepted. */
   set inboundBufferSize(value: number) {
-    if (this._valid('inboundBufferSize', value, 1, Infinity, true)) this._inboundBufferSize = value
+    if (this._valid('inboundBufferSize', value, 1, Infinity, true)) this._set({ _inbound: value })
   }
 
   /**
@@ -257,12 +284,12 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
    * Default 4096 ({@link DEFAULT_MAX_QUEUED_PACKETS}). Godot: `max_queued_packets`.
    */
   get maxQueuedPackets(): number {
-    return this._maxQueuedPackets
+    return this._settings._maxQueued
   }
   /** Sets `maxQueuedPackets`; the getter says which values are accepted. */
   set maxQueuedPackets(value: number) {
     if (!this._valid('maxQueuedPackets', value, 1, Infinity, true)) return
-    this._maxQueuedPackets = value
+    this._set({ _maxQueued: value })
     this._updateReading()
   }
 
@@ -280,11 +307,11 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
    * socket drains (Node), at the next `poll()` or send. Godot: `outbound_buffer_size`.
    */
   get outboundBufferSize(): number {
-    return this._outboundBufferSize
+    return this._settings._outbound
   }
   /** Sets `outboundBufferSize`; the getter says which values are accepted. */
   set outboundBufferSize(value: number) {
-    if (this._valid('outboundBufferSize', value, 0, Infinity, true)) this._outboundBufferSize = value
+    if (this._valid('outboundBufferSize', value, 0, Infinity, true)) this._set({ _outbound: value })
   }
 
   /**
@@ -293,11 +320,15 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
    * `supported_protocols`.
    */
   get supportedProtocols(): string[] {
-    return [...this._supportedProtocols]
+    return [...this._settings._protocols]
   }
   /** Sets `supportedProtocols`; the getter says which values are accepted. */
   set supportedProtocols(value: string[]) {
-    this._supportedProtocols = stringList('supportedProtocols', value).map((p) => p.trim()).filter((p) => p.length > 0)
+    this._set({ _protocols: stringList('supportedProtocols', value).map((p) => p.trim()).filter((p) => p.length > 0) })
+  }
+
+  private _set(change: Partial<PeerSettings>): void {
+    this._settings = { ...this._settings, ...change }
   }
 
   /**
@@ -342,7 +373,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
     try {
       socket = driver.connect(
         full,
-        { protocols: this._supportedProtocols, headers: this._handshakeHeaders, maxPayload: this._inboundBufferSize, tls: tlsClientOptions },
+        { protocols: this._settings._protocols, headers: this._settings._headers, maxPayload: this._settings._inbound, tls: tlsClientOptions },
         this,
       )
     } catch (err) {
@@ -361,12 +392,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
    */
   _copySettingsTo(peer: WebSocketPeer): void {
     peer._logger = this._logger
-    peer._handshakeHeaders = this._handshakeHeaders
-    peer._heartbeatInterval = this._heartbeatInterval
-    peer._inboundBufferSize = this._inboundBufferSize
-    peer._maxQueuedPackets = this._maxQueuedPackets
-    peer._outboundBufferSize = this._outboundBufferSize
-    peer._supportedProtocols = this._supportedProtocols
+    peer._settings = this._settings
     peer.encodeBufferMaxSize = this.encodeBufferMaxSize
   }
 
@@ -473,7 +499,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
     for (; i < batch.length; i++) {
       const entry = batch[i] as Packet | Deferred
       if (entry instanceof Deferred) entry.run()
-      else if (this._queue.length < this._maxQueuedPackets) this._packets().push(entry)
+      else if (this._queue.length < this._settings._maxQueued) this._packets().push(entry)
       else break
     }
     if (i < batch.length) this._inbox = batch.slice(i).concat(this._inbox)
@@ -553,7 +579,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
 
   /** @internal PacketSource: room for one more packet of this connection in its owner's queue. */
   takeSlot(): boolean {
-    if (this._queued >= this._maxQueuedPackets) return false
+    if (this._queued >= this._settings._maxQueued) return false
     this._queued++
     return true
   }
@@ -640,7 +666,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
    * `outboundBufferSize` plus `extra` bytes.
    */
   _fits(size: number, extra = 0): boolean {
-    const limit = this._outboundBufferSize
+    const limit = this._settings._outbound
     return limit === 0 || this._socket === null || this._driver.hasRoom(this._socket, size, limit + extra)
   }
 
@@ -651,7 +677,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
   _countUnread(size: number): void {
     this._unread++
     this._unreadBytes += size
-    if (!this._paused && (this._unread >= this._maxQueuedPackets || this._unreadBytes >= this._inboundBufferSize)) this._updateReading()
+    if (!this._paused && (this._unread >= this._settings._maxQueued || this._unreadBytes >= this._settings._inbound)) this._updateReading()
   }
 
   /**
@@ -661,13 +687,13 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
    * buffer. A socket that cannot pause (browsers) closes at `maxQueuedPackets` instead.
    */
   _updateReading(): void {
-    const full = this._unread >= this._maxQueuedPackets
-    const pause = full || this._unreadBytes >= this._inboundBufferSize || this._waitingFor > 0
+    const full = this._unread >= this._settings._maxQueued
+    const pause = full || this._unreadBytes >= this._settings._inbound || this._waitingFor > 0
     if (pause === this._paused) return
     const driver = this._driver
     if (!driver.pause) {
       if (!full) return
-      const reason = `inbound queue full (maxQueuedPackets = ${this._maxQueuedPackets}): browsers cannot pause a socket; closing with ${CloseCode.INBOUND_QUEUE_FULL}`
+      const reason = `inbound queue full (maxQueuedPackets = ${this._settings._maxQueued}): browsers cannot pause a socket; closing with ${CloseCode.INBOUND_QUEUE_FULL}`
       this._warn(reason)
       this._lastError = this._limitClose = reason
       this.close(CloseCode.INBOUND_QUEUE_FULL, 'inbound queue full')
@@ -687,7 +713,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
       if (mode !== TransferMode.RELIABLE) return ErrorCode.OK
       return this._fail(
         ErrorCode.ERR_OUT_OF_MEMORY,
-        `send: ${size} bytes would pass outboundBufferSize (${this._outboundBufferSize}; ${this._driver.bufferedAmount(socket)} already queued)`,
+        `send: ${size} bytes would pass outboundBufferSize (${this._settings._outbound}; ${this._driver.bufferedAmount(socket)} already queued)`,
       )
     }
     this._driver.send(socket, data, binary)
@@ -781,7 +807,7 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
 
   /** @internal */
   _tooBig(size: number, closeCode: number | null): void {
-    const reason = `a message${size < 0 ? '' : ` of ${size} bytes`} over inboundBufferSize (${this._inboundBufferSize} bytes); closed with ${closeCode ?? CloseCode.MESSAGE_TOO_BIG}`
+    const reason = `a message${size < 0 ? '' : ` of ${size} bytes`} over inboundBufferSize (${this._settings._inbound} bytes); closed with ${closeCode ?? CloseCode.MESSAGE_TOO_BIG}`
     this._lastError = reason
     countDrop(this._stats, DropReason.OVERSIZE)
     if (closeCode === null) return
@@ -823,13 +849,13 @@ export class WebSocketPeer extends PacketPeer implements PacketSource, SocketHan
 
   protected _startHeartbeat(): void {
     this._stopHeartbeat()
-    if (this._heartbeatInterval <= 0 || this._socket === null) return
+    if (this._settings._heartbeat <= 0 || this._socket === null) return
     const driver = this._driver
     if (!driver.startHeartbeat) {
       this._warnOnce('heartbeatInterval is ignored: browsers cannot send pings')
       return
     }
-    this._heartbeatTimer = driver.startHeartbeat(this._socket, this._heartbeatInterval, this)
+    this._heartbeatTimer = driver.startHeartbeat(this._socket, this._settings._heartbeat, this)
   }
 
   private _stopHeartbeat(): void {

@@ -4,6 +4,8 @@ import { ErrorCode, Queue, WebSocketPeer, WebSocketState, type InboxEntry, type 
 /** The shared empty inbox and queue of accepted connections that have not used theirs (never written to). */
 const NO_ENTRIES = Object.freeze([]) as unknown as InboxEntry[]
 const NO_PACKETS = new Queue<Packet>()
+/** The previous connection's URL: most clients ask for the same one, which then share one string. */
+let lastUrl = ''
 
 /**
  * A connection a server accepted — on its own socket or on a cluster edge — as `getPeer(id)`
@@ -25,7 +27,7 @@ export class AcceptedPeer extends WebSocketPeer {
     this._sink = sink
     this._inbox = NO_ENTRIES
     this._queue = NO_PACKETS
-    this._requestedUrl = requestedUrl
+    this._requestedUrl = requestedUrl === lastUrl ? lastUrl : (lastUrl = requestedUrl)
     this._state = WebSocketState.OPEN
     this._socket = socket
     this._driver = driver

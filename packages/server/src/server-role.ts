@@ -12,6 +12,7 @@ import {
   TARGET_PEER_SERVER,
   TransferMode,
   WebSocketPeer,
+  countDrop,
   createPeerStats,
   decodeRelayedPacket,
   decodeSceneFrame,
@@ -59,10 +60,7 @@ export function addStats(into: PeerStats, from: PeerStats): void {
   into.packetsOut += from.packetsOut
   into.bytesOut += from.bytesOut
   into.protocolErrors += from.protocolErrors
-  for (const [reason, n] of Object.entries(from.dropped)) {
-    const key = reason as DropReason
-    into.dropped[key] = (into.dropped[key] ?? 0) + (n ?? 0)
-  }
+  for (const [reason, n] of Object.entries(from.dropped)) countDrop(into, reason as DropReason, n ?? 0)
 }
 
 /**
@@ -557,8 +555,7 @@ export class ServerRole implements PeerRole, PeerSink {
    */
   private _cutSlow(peer: WebSocketPeer, why: string): void {
     if (this._peers.get(peer._id) !== peer) return
-    const stats = peer._stats
-    stats.dropped[DropReason.OUTBOUND_FULL] = (stats.dropped[DropReason.OUTBOUND_FULL] ?? 0) + 1
+    countDrop(peer._stats, DropReason.OUTBOUND_FULL)
     this._cut(peer, CloseCode.OUTBOUND_BUFFER_FULL, 'outbound buffer full', `${why}; disconnecting the slow peer`)
   }
 

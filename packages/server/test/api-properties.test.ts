@@ -3,7 +3,7 @@ import { ConnectionStatus, DEFAULT_HANDSHAKE_TIMEOUT, ErrorCode, TransferMode, W
 import * as client from '@wsmp/client'
 import * as core from '@wsmp/core'
 import * as server from '@wsmp/server'
-import { closeEverything, connectClient, startServer, track, waitFor } from './helpers.js'
+import { admitted, closeEverything, connectClient, startServer, track, waitFor } from './helpers.js'
 
 afterEach(closeEverything)
 
@@ -274,5 +274,32 @@ describe('getConnectionStatus and getUniqueId', () => {
     const peer = quiet()
     expect(peer.getConnectionStatus()).toBe(ConnectionStatus.DISCONNECTED)
     expect(peer.getUniqueId()).toBe(0)
+  })
+})
+
+describe("an accepted connection's settings", () => {
+  it("are the server's when it was accepted; a later change to the server or to one peer changes only that one", async () => {
+    const { server, url } = await startServer({ outboundBufferSize: 5000, maxQueuedPackets: 50, supportedProtocols: ['game'] })
+    const game = { supportedProtocols: ['game'] }
+    const a = await connectClient(url, game, [server])
+    const b = await connectClient(url, game, [server])
+    await admitted(server, [a.getUniqueId(), b.getUniqueId()])
+    const peerA = server.getPeer(a.getUniqueId())!
+    const peerB = server.getPeer(b.getUniqueId())!
+    for (const peer of [peerA, peerB]) {
+      expect(peer.outboundBufferSize).toBe(5000)
+      expect(peer.maxQueuedPackets).toBe(50)
+      expect(peer.supportedProtocols).toEqual(['game'])
+    }
+    server.outboundBufferSize = 7000
+    peerA.maxQueuedPackets = 9
+    expect(peerA.outboundBufferSize).toBe(5000)
+    expect(peerA.maxQueuedPackets).toBe(9)
+    expect(peerB.maxQueuedPackets).toBe(50)
+    expect(server.maxQueuedPackets).toBe(50)
+    const c = await connectClient(url, game, [server])
+    await admitted(server, [c.getUniqueId()])
+    expect(server.getPeer(c.getUniqueId())!.outboundBufferSize).toBe(7000)
+    expect(server.getPeer(c.getUniqueId())!.maxQueuedPackets).toBe(50)
   })
 })

@@ -37,6 +37,7 @@ const WIRE_PLUMBING = new Set([
   'SceneCommand',
   'SysCommand',
   'applyOptions',
+  'countDrop',
   'createPeerStats',
   'createSceneFrame',
   'decodeIdMessage',
