@@ -91,7 +91,7 @@ export abstract class PacketPeer {
   set varCodec(value: VarCodec | 'msgpack') {
     if (value === 'msgpack') value = msgpackVarCodec
     else if (typeof value?.encode !== 'function' || typeof value?.decode !== 'function') {
-      throw new TypeError("varCodec must be 'msgpack' or a VarCodec (for Godot's encoding, godotVarCodec from @wsmp/godot)")
+      throw new TypeError("varCodec must be 'msgpack' or a VarCodec (Godot's: godotVarCodec from @wsmp/godot)")
     }
     this._varCodec = value
   }

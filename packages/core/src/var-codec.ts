@@ -127,14 +127,15 @@ extensions.register({
 })
 
 // One encoder and one decoder for every peer, made on first use (a page that never calls putVar
-// builds none). Both clone themselves when re-entered (a Map inside a Map).
-let sharedEncoder: Encoder | null = null
+// builds none). Both clone themselves when re-entered (a Map inside a Map). encoders[1] is for
+// values with nothing only wsmp's extensions carry: it tries no extension per object.
+const encoders: (Encoder | undefined)[] = []
 let sharedDecoder: Decoder | null = null
 
-function encoder(): Encoder {
+function encoder(plain = false): Encoder {
   // MAX_DEPTH is enforced by checkValue, with Map and Set levels counted (the encoder's own limit
   // starts again inside each extension).
-  return (sharedEncoder ??= new Encoder({ extensionCodec: extensions, maxDepth: 4 * MAX_DEPTH }))
+  return (encoders[+plain] ??= new Encoder({ extensionCodec: plain ? undefined : extensions, maxDepth: 4 * MAX_DEPTH }))
 }
 
 function decoder(): Decoder {
@@ -142,22 +143,25 @@ function decoder(): Decoder {
 }
 
 /**
- * Throws when `value` nests deeper than {@link MAX_DEPTH} (Map and Set levels included; a cycle
- * nests without end) or holds an invalid Date, which MessagePack's timestamp cannot carry.
+ * Throws when `item` nests deeper than {@link MAX_DEPTH} (Map and Set levels included; a cycle
+ * nests without end) or holds an invalid Date, which MessagePack's timestamp cannot carry. Returns
+ * whether it holds something only wsmp's extension types carry (bigint, typed arrays,
+ * ArrayBuffer, Map, Set).
  */
-function checkValue(value: unknown): void {
-  const stack: [unknown, number][] = [[value, 1]]
-  while (stack.length > 0) {
-    const [item, depth] = stack.pop() as [unknown, number]
-    if (typeof item !== 'object' || item === null || ArrayBuffer.isView(item) || item instanceof ArrayBuffer) continue
-    if (item instanceof Date) {
-      if (Number.isNaN(item.getTime())) fail('an invalid Date')
-      continue
-    }
-    if (depth > MAX_DEPTH) fail(`nesting deeper than ${MAX_DEPTH}`)
-    const children = item instanceof Map ? [...item].flat() : item instanceof Set ? [...item] : Array.isArray(item) ? item : Object.values(item)
-    for (const child of children) stack.push([child, depth + 1])
+function checkValue(item: unknown, depth = 1): boolean {
+  if (typeof item !== 'object' || item === null) return typeof item === 'bigint'
+  if (ArrayBuffer.isView(item) || item instanceof ArrayBuffer) return true
+  if (item instanceof Date) {
+    if (Number.isNaN(item.getTime())) fail('an invalid Date')
+    return false
   }
+  if (depth > MAX_DEPTH) fail(`nesting deeper than ${MAX_DEPTH}`)
+  const entries = item instanceof Map ? [...item].flat() : item instanceof Set ? [...item] : null
+  let extended = Boolean(entries)
+  for (const child of entries ?? Object.values(item)) {
+    if (checkValue(child, depth + 1)) extended = true
+  }
+  return extended
 }
 
 // ---- API -------------------------------------------------------------------------------------
@@ -206,8 +210,7 @@ export type DecodeVarResult =
 export function encodeVar(value: unknown, maxSize = DEFAULT_ENCODE_BUFFER_MAX_SIZE): EncodeVarResult {
   let bytes: Uint8Array
   try {
-    checkValue(value)
-    bytes = encoder().encode(value)
+    bytes = encoder(!checkValue(value)).encode(value)
   } catch (err) {
     return { ok: false, error: ErrorCode.ERR_INVALID_PARAMETER, reason: `putVar: cannot encode value: ${(err as Error).message}` }
   }

@@ -81,6 +81,13 @@ describe('encodeVar / decodeVar', () => {
     expect(roundTrip(value)).toEqual(value)
   })
 
+  it('finds a lone extension type at any depth among plain values (values without one take the plain encoder)', () => {
+    const deep = (leaf: unknown): unknown => ({ a: [1, 'x', { b: [{ c: leaf }] }], d: null })
+    for (const leaf of [7n, new Int16Array([-3]), new ArrayBuffer(2), new Set([1]), new Map([[1, 2]]), new Date(5), 'plain']) {
+      expect(roundTrip(deep(leaf))).toEqual(deep(leaf))
+    }
+  })
+
   it('fails with ERR_OUT_OF_MEMORY past maxSize, with a reason naming the limit', () => {
     const value = 'x'.repeat(2000)
     const result = encodeVar(value, 1024)
