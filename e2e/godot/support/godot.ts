@@ -21,6 +21,17 @@ export const godotMissing = existsSync(godotBin)
   ? ''
   : `no Godot 4 engine at ${godotBin}: set GODOT4_BIN to a Godot 4 binary (with the websocket and multiplayer modules) to run the godot-live suite`
 
+/** The multiplayer signals the tests record, Godot's and wsmp's alike. */
+export const SIGNALS = [
+  'peer_connected',
+  'peer_disconnected',
+  'connected_to_server',
+  'connection_failed',
+  'server_disconnected',
+  'peer_authenticating',
+  'peer_authentication_failed',
+] as const
+
 /** Generous default for waiting on the engine (two shared cores, ~0.3 s start-up per process). */
 export const WAIT_MS = 15_000
 
@@ -223,15 +234,7 @@ export class GodotPeer {
 
   /** The multiplayer signals seen so far, with their ids ('peer_connected 1', 'connected_to_server', …). */
   signals(): string[] {
-    const names = new Set([
-      'peer_connected',
-      'peer_disconnected',
-      'connected_to_server',
-      'connection_failed',
-      'server_disconnected',
-      'peer_authenticating',
-      'peer_authentication_failed',
-    ])
+    const names = new Set<string>(SIGNALS)
     return this.events.filter((e) => names.has(e.ev)).map((e) => (e.id === undefined || e.ev === 'connected_to_server' ? e.ev : `${e.ev} ${e.id}`))
   }
 

@@ -1,7 +1,7 @@
 // wsmp peers (Node) for the godot-live scenarios: a server or a client polled every few ms like a
 // game loop, recording its signals and packets in one ordered log the tests wait on.
 import { ConnectionStatus, ErrorCode, TLSOptions, TransferMode, WebSocketMultiplayerPeer, type WebSocketPeer } from '@wsmp/server'
-import { WAIT_MS, toHex } from './godot.js'
+import { SIGNALS, WAIT_MS, toHex } from './godot.js'
 
 /** One thing a wsmp peer saw, in order. */
 export interface WsmpEvent {
@@ -18,17 +18,6 @@ export interface WsmpEvent {
 }
 
 const live = new Set<WsmpPeer>()
-
-/** Signals recorded for every peer. */
-const SIGNALS = [
-  'peer_connected',
-  'peer_disconnected',
-  'connected_to_server',
-  'connection_failed',
-  'server_disconnected',
-  'peer_authenticating',
-  'peer_authentication_failed',
-] as const
 
 /** A wsmp `WebSocketMultiplayerPeer` with a recorded, ordered log. */
 export class WsmpPeer {
