@@ -11,12 +11,13 @@
 // and memory per idle connection on an edge (and on the authority per remote peer). Everything on
 // 127.0.0.1, every child ended by its pid. Prints a table and a line `BENCH_CLUSTER_JSON {…}`;
 // writes bench/results/cluster.json. About 1 minute (--quick: about 30 s).
-import { fork, spawn, execFileSync } from 'node:child_process'
+import { spawn, execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { connect, createServer } from 'node:net'
 import os from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { call, end, endAll, killOnInterrupt, sleep, spawnChild } from './common/children.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..')
@@ -33,71 +34,9 @@ const CONFIG = {
   latency: { size: 32, rate: 1000, seconds: quick ? 1.5 : 2.5, warmup: 0.5, rounds: quick ? 1 : 3 },
   memory: { warmup: 100, count: quick ? 500 : 2000, concurrency: 50 },
 }
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+// ---- processes (bench/common/children.mjs) ---------------------------------------------------
 
-// ---- processes --------------------------------------------------------------------------------
-
-const children = new Set()
-let nextCall = 1
-
-function spawnChild(file, argv = [], execArgv = []) {
-  const child = fork(join(here, file), argv, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-  children.add(child)
-  child.pending = new Map()
-  child.on('message', (msg) => {
-    if (msg.type === 'ready') return child.onReady?.(msg)
-    const waiter = child.pending.get(msg.id)
-    if (!waiter) return
-    child.pending.delete(msg.id)
-    if (msg.error) waiter.reject(new Error(`${file}: ${msg.error}`))
-    else waiter.resolve(msg)
-  })
-  child.on('exit', () => {
-    children.delete(child)
-    for (const waiter of child.pending.values()) waiter.reject(new Error(`${file} exited`))
-  })
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${file} did not start`)), 20_000)
-    child.onReady = (msg) => {
-      clearTimeout(timer)
-      resolve({ child, ...msg })
-    }
-    child.once('exit', (code) => reject(new Error(`${file} exited early (${code})`)))
-  })
-}
-
-function call(child, cmd, body = {}, timeoutMs = 120_000) {
-  const id = nextCall++
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.pending.delete(id)
-      reject(new Error(`${cmd} timed out`))
-    }, timeoutMs)
-    child.pending.set(id, {
-      resolve: (msg) => (clearTimeout(timer), resolve(msg)),
-      reject: (err) => (clearTimeout(timer), reject(err)),
-    })
-    child.send({ id, cmd, ...body })
-  })
-}
-
-/** Ends a child process by its pid and waits for it. */
-async function end(child) {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return
-  const gone = new Promise((resolve) => child.once('exit', resolve))
-  child.kill('SIGTERM')
-  const timer = setTimeout(() => child.kill('SIGKILL'), 3000)
-  await gone
-  clearTimeout(timer)
-}
-
-const endAll = () => Promise.all([...children].map(end))
-
-process.on('SIGINT', () => {
-  for (const child of children) child.kill('SIGKILL')
-  redis?.proc.kill('SIGKILL')
-  process.exit(130)
-})
+killOnInterrupt(() => redis?.proc.kill('SIGKILL'))
 
 // ---- redis-server -----------------------------------------------------------------------------
 
@@ -154,15 +93,15 @@ let sessionCounter = 0
 
 /** One wsmp server: { ports: [port, port], cpuTargets, close }. */
 async function single(options = {}) {
-  const server = await spawnChild('server-child.mjs', ['wsmp', JSON.stringify(options)], ['--expose-gc'])
+  const server = await spawnChild('server-child.mjs', ['wsmp', JSON.stringify(options)], { execArgv: ['--expose-gc'] })
   return { ports: [server.port, server.port], server: server.child, edges: [], close: () => end(server.child) }
 }
 
 /** An authority and two edges: { ports: [edge0, edge1], server: authority, edges }. */
 async function cluster(options = {}) {
   const config = JSON.stringify({ url: redis.url, session: `bench-${process.pid}-${++sessionCounter}`, ...options })
-  const authority = await spawnChild('cluster-child.mjs', ['authority', config], ['--expose-gc'])
-  const edges = await Promise.all([0, 1].map(() => spawnChild('cluster-child.mjs', ['edge', config], ['--expose-gc'])))
+  const authority = await spawnChild('cluster-child.mjs', ['authority', config], { execArgv: ['--expose-gc'] })
+  const edges = await Promise.all([0, 1].map(() => spawnChild('cluster-child.mjs', ['edge', config], { execArgv: ['--expose-gc'] })))
   return {
     ports: edges.map((e) => e.port),
     server: authority.child,

@@ -13,13 +13,11 @@
 //
 // wsmp runs with serverRelay off by default, as in the bench's memory workload. Bounded: at most
 // 5,000 connections; 127.0.0.1 only; every child is ended by its pid.
-import { fork } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+import { call, endAll, sleep, spawnChild } from './common/children.mjs'
 
-const here = dirname(fileURLToPath(import.meta.url))
 const args = process.argv.slice(2)
 const option = (name, fallback) => {
   const at = args.indexOf(`--${name}`)
@@ -31,52 +29,6 @@ const warmup = Math.min(5000, Number(option('warmup', 100)))
 const top = Number(option('top', 40))
 const serverOptions = option('options', impl === 'wsmp' ? '{"serverRelay":false}' : '{}')
 const keep = option('keep', null)
-
-const children = new Set()
-let nextCall = 1
-function spawn(file, argv, execArgv = []) {
-  const child = fork(join(here, file), argv, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-  children.add(child)
-  child.pending = new Map()
-  child.on('exit', () => children.delete(child))
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${file} did not start`)), 30_000)
-    child.on('message', (msg) => {
-      if (msg.type === 'ready') {
-        clearTimeout(timer)
-        resolve({ child, ...msg })
-        return
-      }
-      const waiter = child.pending.get(msg.id)
-      child.pending.delete(msg.id)
-      waiter?.(msg)
-    })
-    child.once('exit', (code) => reject(new Error(`${file} exited early (${code})`)))
-  })
-}
-function call(child, cmd, body = {}, timeoutMs = 120_000) {
-  const id = nextCall++
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${cmd} timed out`)), timeoutMs)
-    child.pending.set(id, (msg) => {
-      clearTimeout(timer)
-      if (msg.error) reject(new Error(msg.error))
-      else resolve(msg)
-    })
-    child.send({ id, cmd, ...body })
-  })
-}
-function kill(child) {
-  if (!children.has(child)) return Promise.resolve()
-  const gone = new Promise((resolve) => child.once('exit', resolve))
-  try {
-    process.kill(child.pid, 'SIGTERM')
-  } catch {
-    // gone
-  }
-  return gone
-}
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Reads a .heapsnapshot: nodes (type, name, id, self size, first edge) and edges, flat. */
 function readSnapshot(file) {
@@ -195,8 +147,8 @@ function diff(a, b) {
 }
 
 const dir = keep ?? mkdtempSync(join(tmpdir(), 'wsmp-heap-'))
-const server = await spawn('server-child.mjs', [impl, serverOptions], ['--expose-gc'])
-const load = await spawn('load-child.mjs', [])
+const server = await spawnChild('server-child.mjs', [impl, serverOptions], { execArgv: ['--expose-gc'] })
+const load = await spawnChild('load-child.mjs')
 try {
   const settle = async (n) => {
     const deadline = Date.now() + 30_000
@@ -236,6 +188,6 @@ try {
     `HEAP_JSON ${JSON.stringify({ impl, count, heapPerConn: (m1.heapUsed - m0.heapUsed) / count, rssPerConn: (m1.rss - m0.rss) / count, snapshotPerConn: total / count, nativePerConn: native / count, groups: Object.fromEntries(rows.slice(0, top).map(([k, g]) => [k, Number((g.bytes / count).toFixed(1))])) })}`,
   )
 } finally {
-  await Promise.all([...children].map(kill))
+  await endAll()
   if (!keep) rmSync(dir, { recursive: true, force: true })
 }

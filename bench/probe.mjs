@@ -18,11 +18,9 @@
 // Differential use: run with two counts (e.g. 1000 and 3000) and divide the difference of any
 // counter by the difference of the counts: what one relayed packet costs, start-up excluded.
 // Bounded: at most 60,000 messages; the server listens on 127.0.0.1; every child is ended by pid.
-import { execSync, fork } from 'node:child_process'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { execSync } from 'node:child_process'
+import { call, endAll, spawnChild } from './common/children.mjs'
 
-const here = dirname(fileURLToPath(import.meta.url))
 const args = process.argv.slice(2)
 const option = (name, fallback) => {
   const at = args.indexOf(`--${name}`)
@@ -45,56 +43,11 @@ const hook = (cmd, pid) => {
   if (cmd) execSync(cmd.replaceAll('{pid}', String(pid)), { stdio: 'inherit' })
 }
 
-const children = new Set()
-let nextCall = 1
-function spawn(file, argv, { execPath, execArgv = [] } = {}) {
-  const child = fork(join(here, file), argv, { execPath, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-  children.add(child)
-  child.pending = new Map()
-  child.on('exit', () => children.delete(child))
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${file} did not start`)), 60_000)
-    child.on('message', (msg) => {
-      if (msg.type === 'ready') {
-        clearTimeout(timer)
-        resolve({ child, ...msg })
-        return
-      }
-      const waiter = child.pending.get(msg.id)
-      child.pending.delete(msg.id)
-      waiter?.(msg)
-    })
-    child.once('exit', (code) => reject(new Error(`${file} exited early (${code})`)))
-  })
-}
-function call(child, cmd, body = {}, timeoutMs = 120_000) {
-  const id = nextCall++
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${cmd} timed out`)), timeoutMs)
-    child.pending.set(id, (msg) => {
-      clearTimeout(timer)
-      if (msg.error) reject(new Error(msg.error))
-      else resolve(msg)
-    })
-    child.send({ id, cmd, ...body })
-  })
-}
-function kill(child) {
-  if (!children.has(child)) return Promise.resolve()
-  const gone = new Promise((resolve) => child.once('exit', resolve))
-  try {
-    process.kill(child.pid, 'SIGTERM')
-  } catch {
-    // gone
-  }
-  return gone
-}
-
 // Under a wrapper, fork() runs `<wrapper…> node <execArgv> server-child.mjs <args>`; the IPC
 // channel's fd is inherited through it.
 const serverSpawn = wrap.length > 0 ? { execPath: wrap[0], execArgv: [...wrap.slice(1), process.execPath, '--expose-gc', ...nodeArgs] } : { execArgv: ['--expose-gc', ...nodeArgs] }
-const server = await spawn('server-child.mjs', [impl, serverOptions], serverSpawn)
-const load = await spawn('load-child.mjs', [])
+const server = await spawnChild('server-child.mjs', [impl, serverOptions], { ...serverSpawn, startMs: 60_000 })
+const load = await spawnChild('load-child.mjs')
 try {
   console.log(`probe: ${impl} server pid ${server.child.pid} (port ${server.port}), load pid ${load.child.pid}; ${count} messages at ${rate}/s`)
   if (warmup > 0) await call(load.child, 'latency', { targets: [{ impl, port: server.port }], size, rate: warmupRate, seconds: warmup / warmupRate, warmup: 0 })
@@ -128,5 +81,5 @@ try {
   await call(server.child, 'exit').catch(() => {})
   await Promise.race([new Promise((resolve) => server.child.once('exit', resolve)), new Promise((resolve) => setTimeout(resolve, 30_000))])
 } finally {
-  await Promise.all([...children].map(kill))
+  await endAll()
 }

@@ -21,6 +21,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { bundleSizes } from './bundle-size.mjs'
 import { renderChart } from './common/chart.mjs'
+import { call, end, endAll, killOnInterrupt, sleep, spawnChild, track } from './common/children.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..')
@@ -78,103 +79,20 @@ const CONFIG = {
   memory: { warmup: 100, count: quick ? 500 : 2000, concurrency: 50 },
 }
 
-// ---- child processes --------------------------------------------------------------------------
+// ---- child processes (bench/common/children.mjs) ---------------------------------------------
 
-const children = new Set()
-let nextCall = 1
+killOnInterrupt()
 
 /**
  * `cpu` (a CPU number, Linux with taskset only): the child runs pinned to that CPU, through
  * `taskset -c cpu node …` (the IPC channel is inherited through it).
  */
-function spawnChild(file, argv = [], execArgv = [], cpu = null) {
-  const pinned = cpu !== null ? { execPath: TASKSET, execArgv: ['-c', String(cpu), process.execPath, ...execArgv] } : { execArgv }
-  const child = fork(join(here, file), argv, { ...pinned, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-  children.add(child)
-  child.pending = new Map()
-  child.on('message', (msg) => {
-    if (msg.type === 'ready') {
-      child.readyMsg = msg
-      child.onReady?.(msg)
-      return
-    }
-    const waiter = child.pending.get(msg.id)
-    if (!waiter) return
-    child.pending.delete(msg.id)
-    if (msg.error) waiter.reject(new Error(`${file}: ${msg.error}`))
-    else waiter.resolve(msg)
-  })
-  child.on('exit', (code) => {
-    children.delete(child)
-    for (const waiter of child.pending.values()) waiter.reject(new Error(`${file} exited (${code})`))
-    child.pending.clear()
-  })
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${file} did not start`)), 15_000)
-    child.onReady = (msg) => {
-      clearTimeout(timer)
-      resolve({ child, ...msg })
-    }
-    child.once('exit', (code) => reject(new Error(`${file} exited early (${code})`)))
-  })
+function pinnedTo(cpu, execArgv = []) {
+  return cpu !== null ? { execPath: TASKSET, execArgv: ['-c', String(cpu), process.execPath, ...execArgv] } : { execArgv }
 }
-
-function call(child, cmd, body = {}, timeoutMs = 60_000) {
-  const id = nextCall++
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.pending.delete(id)
-      reject(new Error(`${cmd} timed out`))
-    }, timeoutMs)
-    child.pending.set(id, {
-      resolve: (msg) => (clearTimeout(timer), resolve(msg)),
-      reject: (err) => (clearTimeout(timer), reject(err)),
-    })
-    child.send({ id, cmd, ...body })
-  })
-}
-
-/** Ends a child by its pid (after `graceMs` for it to exit by itself) and waits for it to go. */
-async function end(child, graceMs = 0) {
-  if (!children.has(child)) return
-  const gone = new Promise((resolve) => child.once('exit', resolve))
-  if (graceMs > 0) await Promise.race([gone, sleep(graceMs)])
-  if (!children.has(child)) return
-  try {
-    process.kill(child.pid, 'SIGTERM')
-  } catch {
-    // already gone
-  }
-  const timer = setTimeout(() => {
-    try {
-      process.kill(child.pid, 'SIGKILL')
-    } catch {
-      // already gone
-    }
-  }, 3000)
-  await gone
-  clearTimeout(timer)
-}
-
-async function endAll() {
-  await Promise.all([...children].map(end))
-}
-
-process.on('SIGINT', () => {
-  for (const child of children) {
-    try {
-      process.kill(child.pid, 'SIGKILL')
-    } catch {
-      // already gone
-    }
-  }
-  process.exit(130)
-})
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 async function startServer(impl, options = {}, execArgv = [], cpu = null) {
-  const { child, port } = await spawnChild('server-child.mjs', [impl, JSON.stringify(options)], ['--expose-gc', ...execArgv], cpu)
+  const { child, port } = await spawnChild('server-child.mjs', [impl, JSON.stringify(options)], pinnedTo(cpu, ['--expose-gc', ...execArgv]))
   return { child, port }
 }
 
@@ -276,7 +194,7 @@ async function runLatency(impls) {
   const cfg = CONFIG.latency
   // --pin: the servers on CPU 0, the load process on CPU 1 (see PIN).
   const servers = await Promise.all(impls.map((impl) => startServer(impl, {}, [], PIN ? 0 : null)))
-  const { child } = await spawnChild('load-child.mjs', [], [], PIN ? 1 : null)
+  const { child } = await spawnChild('load-child.mjs', [], pinnedTo(PIN ? 1 : null))
   try {
     const targets = impls.map((impl, i) => ({ impl, port: servers[i].port }))
     return await call(child, 'latency', { targets, ...cfg })
@@ -470,10 +388,8 @@ async function latencyMain(info, started) {
 async function runVariant() {
   const passed = []
   for (const name of ['rounds', 'ms']) if (option(name, null) !== null) passed.push(`--${name}`, option(name, null))
-  const child = fork(join(here, 'variant.mjs'), passed, { stdio: 'inherit' })
-  children.add(child)
+  const child = track(fork(join(here, 'variant.mjs'), passed, { stdio: 'inherit' }))
   const code = await new Promise((resolve) => child.on('exit', (c) => resolve(c ?? 1)))
-  children.delete(child)
   if (code !== 0) throw new Error(`bench/variant.mjs exited with ${code}`)
 }
 
