@@ -13,6 +13,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Installs Debian packages (the arguments go to apt-get install) as root or through password-less
+# sudo; where it cannot, or apt-get fails, it says so and setup goes on.
+apt_install() {
+  local sudo=""
+  if [ "$(id -u)" != 0 ]; then
+    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo -n"; else sudo="none"; fi
+  fi
+  if [ "$sudo" = none ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "setup: cannot install $* here (needs apt-get and root or password-less sudo)" >&2
+    return 0
+  fi
+  { $sudo apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "$@" >/dev/null; } ||
+    echo "setup: apt-get install $* failed" >&2
+}
+
 export PATH="$PWD/.tools/node_modules/.bin:$PATH"
 if [ "$(pnpm --version 2>/dev/null)" != "12.4.2" ]; then
   echo "setup: installing pnpm 12.4.2 into .tools/ (a global pnpm, if any, is not touched)" >&2
@@ -25,19 +40,7 @@ if [ "${1:-}" != "--no-browser" ] && [ ! -x "$chromium" ]; then
     echo "setup: CHROMIUM_PATH=$CHROMIUM_PATH is not an executable file" >&2
   else
     echo "setup: installing Debian's chromium for the browser tests" >&2
-    if [ "$(id -u)" = 0 ]; then
-      sudo=""
-    elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-      sudo="sudo -n"
-    else
-      sudo="none"
-    fi
-    if [ "$sudo" = none ] || ! command -v apt-get >/dev/null 2>&1; then
-      echo "setup: cannot install it here (needs apt-get and root or password-less sudo)" >&2
-    else
-      $sudo apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q chromium >/dev/null ||
-        echo "setup: apt-get install chromium failed" >&2
-    fi
+    apt_install chromium
   fi
   if [ ! -x "$chromium" ]; then
     found=$(command -v chromium chromium-browser google-chrome google-chrome-stable 2>/dev/null | head -n 1 || true)
@@ -57,19 +60,7 @@ fi
 # missing redis-server is an error.
 if [ -z "${REDIS_SERVER_PATH:-}" ] && ! command -v redis-server >/dev/null 2>&1; then
   echo "setup: installing Debian's redis-server for the cluster tests" >&2
-  if [ "$(id -u)" = 0 ]; then
-    sudo=""
-  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-    sudo="sudo -n"
-  else
-    sudo="none"
-  fi
-  if [ "$sudo" = none ] || ! command -v apt-get >/dev/null 2>&1; then
-    echo "setup: cannot install it here (needs apt-get and root or password-less sudo)" >&2
-  else
-    { $sudo apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends redis-server >/dev/null; } ||
-      echo "setup: apt-get install redis-server failed" >&2
-  fi
+  apt_install --no-install-recommends redis-server
   if ! command -v redis-server >/dev/null 2>&1; then
     echo "setup: no redis-server: the cluster tests will be skipped; install it (sudo apt-get install redis-server) or set REDIS_SERVER_PATH=/path/to/redis-server" >&2
     [ -z "${CI:-}" ] || exit 1
