@@ -85,8 +85,8 @@ describe.skipIf(REDIS_MISSING !== null)('the Godot contract across an authority 
     expect(seen(b)).toEqual(['to everyone', 'to b', 'ordered on 3', 'unreliable', 'last'])
     expect(seen(c)).toEqual(['to everyone', 'to all but b', 'ordered on 3', 'unreliable', 'last'])
     // The plain client gets the same as [0x03][payload].
-    await waitFor(() => raw.messages.some((m) => text(m.subarray(1)) === 'last'), 'the plain client’s last packet')
-    const rawPackets = raw.messages.filter((m) => m[0] === 0x03).map((m) => text(m.subarray(1)))
+    await waitFor(() => raw.messages.some(({ data }) => text(data.subarray(1)) === 'last'), 'the plain client’s last packet')
+    const rawPackets = raw.messages.filter(({ data }) => data[0] === 0x03).map(({ data }) => text(data.subarray(1)))
     expect(rawPackets).toEqual(['to everyone', 'to all but b', 'ordered on 3', 'unreliable', 'last'])
     // A target that is nobody fails as on one server.
     game.setTargetPeer(123456)
@@ -167,7 +167,7 @@ describe.skipIf(REDIS_MISSING !== null)('the Godot contract across an authority 
     const a = await wsmpClient(cluster.url(0))
     const raw = await rawClient(cluster.url(1))
     await waitFor(() => raw.messages.length >= 2, 'id and ADD_PEER')
-    expect(raw.messages[0]?.length).toBe(4)
+    expect(raw.messages[0]?.data.length).toBe(4)
     expect([...announced(raw)]).toEqual([a.id()])
     raw.ws.send(Uint8Array.from([0x03, ...bytes('to server')]))
     const relay = new Uint8Array(7 + 5)
@@ -180,8 +180,8 @@ describe.skipIf(REDIS_MISSING !== null)('the Godot contract across an authority 
     expect(a.packets[0]).toEqual({ from: raw.id(), text: 'to a' })
     // A relayed packet reaches the plain client with the source stamped: [07 03 source][03 payload].
     a.send(raw.id(), 'hi raw')
-    await waitFor(() => raw.messages.some((m) => m[0] === 0x07 && m[1] === 0x03), 'the relay to the plain client')
-    const got = raw.messages.find((m) => m[0] === 0x07 && m[1] === 0x03) as Uint8Array
+    await waitFor(() => raw.messages.some(({ data }) => data[0] === 0x07 && data[1] === 0x03), 'the relay to the plain client')
+    const got = raw.messages.find(({ data }) => data[0] === 0x07 && data[1] === 0x03)?.data as Uint8Array
     expect(new DataView(got.buffer, got.byteOffset).getInt32(2, true)).toBe(a.id())
     expect(text(got.subarray(7))).toBe('hi raw')
   })

@@ -1,6 +1,6 @@
 // Helpers of the cluster tests: waiting on conditions, recording clients (wsmp and plain ws), and a
 // cluster of an in-process authority and edges on a test's redis-server.
-import { WebSocket as WsClient } from 'ws'
+import { rawClient, runCleanups, type RawClient } from '../../../server/test/helpers.js'
 import { ConnectionStatus, ErrorCode, WebSocketMultiplayerPeer, type ServerPeerOptions, type TLSOptions, type WebSocketMultiplayerPeerOptions } from '@wsmp/server'
 import { RedisCluster, type EdgeOptions, type RedisAuthority, type RedisEdge } from '@wsmp/cluster'
 
@@ -80,42 +80,13 @@ function lastCloseCode(peer: WebSocketMultiplayerPeer): number {
   return role?._peer?.getCloseCode() ?? -2
 }
 
-/** A plain `ws` client (standing in for a Godot peer): records every message and its close. */
-export interface RawClient {
-  ws: WsClient
-  messages: Uint8Array[]
-  closed: { code: number; reason: string } | null
-  id(): number
-}
-
-/** Connects a plain `ws` client and waits for the open; rejects with the failure (an HTTP status). */
-export async function rawClient(url: string, protocols: string[] = [], options: ConstructorParameters<typeof WsClient>[2] = {}): Promise<RawClient> {
-  const ws = new WsClient(url, protocols, { perMessageDeflate: false, ...options })
-  const client: RawClient = {
-    ws,
-    messages: [],
-    closed: null,
-    id: () => {
-      const first = client.messages[0]
-      if (!first || first.length !== 4) throw new Error('no id message')
-      return new DataView(first.buffer, first.byteOffset, 4).getInt32(0, true)
-    },
-  }
-  open.add({ close: () => ws.terminate() })
-  ws.on('message', (data: Buffer) => client.messages.push(new Uint8Array(data)))
-  ws.on('close', (code: number, reason: Buffer) => (client.closed = { code, reason: reason.toString() }))
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve())
-    ws.once('error', reject)
-    ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)))
-  })
-  return client
-}
+/** A plain `ws` client (standing in for a Godot peer), as in the server's tests. */
+export { rawClient, type RawClient }
 
 /** The ids announced to a plain client (ADD_PEER minus DEL_PEER), from `[0x07][cmd][int32 id]` messages. */
 export function announced(client: RawClient): Set<number> {
   const ids = new Set<number>()
-  for (const m of client.messages.slice(1)) {
+  for (const { data: m } of client.messages.slice(1)) {
     if (m.length !== 6 || m[0] !== 0x07) continue
     const id = new DataView(m.buffer, m.byteOffset + 2, 4).getInt32(0, true)
     if (m[1] === 1) ids.add(id)
@@ -185,4 +156,5 @@ export async function closeAll(): Promise<void> {
   const things = [...open]
   open.clear()
   await Promise.allSettled(things.map(async (thing) => thing.close()))
+  runCleanups() // the plain clients
 }
